@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { HOUR } from '../core/clock.js';
+import { defineJob, type JobHandler, JobWorker } from '../db/jobs/worker.js';
+import type { Services } from './services.js';
+
+const PURGE_SESSIONS = 'auth.purge_sessions';
+
+/** Every job kind this codebase runs, with its handler. Features add theirs here. */
+export function jobHandlers(services: Services): JobHandler[] {
+  return [
+    defineJob({
+      kind: PURGE_SESSIONS,
+      payload: z.object({}).passthrough(),
+      async run(_payload, ctx) {
+        const removed = await services.auth.purgeExpiredSessions();
+        if (removed > 0) ctx.log.info({ removed }, 'expired sessions removed');
+        await services.db.tx((trx) => services.jobs.scheduleRecurring(trx, PURGE_SESSIONS, HOUR));
+      },
+    }),
+  ];
+}
+
+/** Recurring jobs that must always have a next run scheduled. */
+export async function scheduleRecurringJobs(services: Services): Promise<void> {
+  await services.db.tx((trx) => services.jobs.scheduleRecurring(trx, PURGE_SESSIONS, HOUR));
+}
+
+export function createWorker(services: Services, options: { workerId?: string } = {}): JobWorker {
+  const { config } = services;
+  const worker = new JobWorker({
+    db: services.db,
+    clock: services.clock,
+    log: services.log.child({ role: 'worker' }),
+    handlers: jobHandlers(services),
+    concurrency: config.jobs.concurrency,
+    leaseMs: config.jobs.leaseSeconds * 1000,
+    pollMs: config.jobs.pollMilliseconds,
+    ...(options.workerId && { workerId: options.workerId }),
+  });
+  services.bus.on('job.enqueued', () => worker.notify());
+  return worker;
+}

@@ -1,0 +1,34 @@
+/** Roles and what each may do. Routes name a permission; this table is the only place roles appear. */
+export const ROLES = ['admin', 'commander', 'marketing', 'sales', 'legal', 'viewer', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+const PEOPLE: readonly Role[] = ['admin', 'commander', 'marketing', 'sales', 'legal', 'viewer'];
+
+export const PERMISSIONS = {
+  'incidents.read': PEOPLE,
+  'incidents.declare': ['admin', 'commander'],
+  'incidents.update': ['admin', 'commander', 'marketing'],
+  'incidents.note': ['admin', 'commander', 'marketing', 'sales', 'legal'],
+  'components.read': [...PEOPLE, 'agent'],
+  'components.write': ['admin', 'commander'],
+  'users.read': ['admin', 'commander'],
+  'users.manage': ['admin'],
+  'tokens.manage': ['admin'],
+  'audit.read': ['admin'],
+  'jobs.read': ['admin', 'commander'],
+  'jobs.manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+export function rolesFor(permission: Permission): readonly Role[] {
+  return PERMISSIONS[permission];
+}

@@ -1,0 +1,239 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The one configuration object. It is read from an optional YAML file, then the environment,
+ * then command-line flags (each overriding the one before). Nothing else reads process.env.
+ */
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected a whole number')
+  .min(0, 'expected a port between 0 and 65535')
+  .max(65535, 'expected a port between 0 and 65535');
+
+const durationSeconds = z.coerce.number({ error: 'expected a number of seconds' }).positive('expected more than 0');
+
+const BOOL_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' && v.toLowerCase() in BOOL_WORDS ? BOOL_WORDS[v.toLowerCase()] : v),
+  z.boolean({ error: 'expected true or false' }),
+);
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1, 'expected a folder path').default('./data'),
+  databaseUrl: z
+    .string()
+    .refine((v) => /^(postgres|postgresql|sqlite|file):/.test(v) || !v.includes('://'), {
+      error: 'expected postgres://…, sqlite:PATH or a file path',
+    })
+    .optional(),
+  port: port.default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  publicUrl: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  trustProxy: bool.default(false),
+  status: z
+    .strictObject({
+      pageName: z.string().min(1).default('Showroom status'),
+      includeDrills: bool.default(false),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      sessionHours: durationSeconds.default(12),
+      loginAttempts: z.coerce.number().int().min(1).default(5),
+      loginWindowMinutes: durationSeconds.default(15),
+    })
+    .prefault({}),
+  jobs: z
+    .strictObject({
+      concurrency: z.coerce.number().int().min(1).max(256).default(8),
+      leaseSeconds: durationSeconds.default(30),
+      maxAttempts: z.coerce.number().int().min(1).max(100).default(10),
+      pollMilliseconds: z.coerce.number().int().min(10).default(200),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+type ParsedConfig = z.output<typeof configSchema>;
+export type Config = Omit<ParsedConfig, 'databaseUrl' | 'publicUrl'> & {
+  databaseUrl: string;
+  publicUrl: string;
+  /** Where the values came from, for messages (file path or null). */
+  configFile: string | null;
+};
+
+/** Environment variables and the config key each sets. The README's table is this list. */
+export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: string }> = [
+  { env: 'KEEPWARM_DATA_DIR', key: 'dataDir', description: 'Folder for the SQLite file and published files (default ./data).' },
+  {
+    env: 'KEEPWARM_DATABASE_URL',
+    key: 'databaseUrl',
+    description: 'Default: a SQLite file in the data folder. postgres://… switches to PostgreSQL.',
+  },
+  { env: 'KEEPWARM_PORT', key: 'port', description: 'HTTP port (default 8080).' },
+  { env: 'KEEPWARM_HOST', key: 'host', description: 'Address to listen on (default 127.0.0.1).' },
+  {
+    env: 'KEEPWARM_PUBLIC_URL',
+    key: 'publicUrl',
+    description: 'The URL people and providers reach Keepwarm at (default http://HOST:PORT).',
+  },
+  { env: 'KEEPWARM_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info (default), debug, trace, silent.' },
+  { env: 'KEEPWARM_TRUST_PROXY', key: 'trustProxy', description: 'Trust X-Forwarded-* from a reverse proxy (default false).' },
+  {
+    env: 'KEEPWARM_STATUS_PAGE_NAME',
+    key: 'status.pageName',
+    description: 'Name shown on the status page and in Statuspage JSON.',
+  },
+  {
+    env: 'KEEPWARM_STATUS_INCLUDE_DRILLS',
+    key: 'status.includeDrills',
+    description: 'Show drill incidents on the public status API (default false; the demo turns it on).',
+  },
+  {
+    env: 'KEEPWARM_SESSION_HOURS',
+    key: 'auth.sessionHours',
+    description: 'Console session lifetime since last use (default 12).',
+  },
+  { env: 'KEEPWARM_JOBS_CONCURRENCY', key: 'jobs.concurrency', description: 'Jobs a worker runs at once (default 8).' },
+  {
+    env: 'KEEPWARM_JOBS_LEASE_SECONDS',
+    key: 'jobs.leaseSeconds',
+    description: 'Lease on a claimed job before another worker may take it (default 30).',
+  },
+  { env: 'KEEPWARM_JOBS_MAX_ATTEMPTS', key: 'jobs.maxAttempts', description: 'Attempts before a job is dead (default 10).' },
+];
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Process environment (only the KEEPWARM_* keys are read). */
+  env?: Record<string, string | undefined>;
+  /** Explicit config file; otherwise KEEPWARM_CONFIG, otherwise ./keepwarm.yaml when present. */
+  file?: string | undefined;
+  /** Values from command-line flags, by config key ("port", "dataDir"). Highest precedence. */
+  overrides?: Record<string, unknown>;
+  /** Defaults a command applies under the file, env and flags (the demo's data folder). */
+  defaults?: Record<string, unknown>;
+  cwd?: string;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function readFileLayer(file: string, problems: string[]): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const at = e.linePos?.[0];
+      problems.push(`${file}${at ? `:${at.line}:${at.col}` : ''}: ${e.message.split('\n')[0]}`);
+    }
+    return {};
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${file}: expected a mapping of settings at the top level`);
+    return {};
+  }
+  return value as Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const sources = new Map<string, string>();
+
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options.defaults ?? {})) {
+    if (value !== undefined) setPath(raw, key, value);
+  }
+
+  let file: string | null = null;
+  const fileOption = options.file ?? env.KEEPWARM_CONFIG;
+  if (fileOption) {
+    file = isAbsolute(fileOption) ? fileOption : resolve(cwd, fileOption);
+    if (!existsSync(file)) problems.push(`config file ${fileOption}: not found`);
+  } else if (existsSync(join(cwd, 'keepwarm.yaml'))) {
+    file = join(cwd, 'keepwarm.yaml');
+  }
+  if (file && existsSync(file)) {
+    const layer = readFileLayer(file, problems);
+    for (const [key, value] of Object.entries(layer)) {
+      if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof raw[key] === 'object') {
+        raw[key] = { ...(raw[key] as object), ...value };
+      } else {
+        raw[key] = value;
+      }
+      sources.set(key, `${fileOption ?? 'keepwarm.yaml'}`);
+    }
+  }
+
+  for (const { env: name, key } of ENV_KEYS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      setPath(raw, key, value);
+      sources.set(key, name);
+    }
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) {
+      setPath(raw, key, value);
+      sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.');
+      const source = sources.get(key) ?? sources.get(String(issue.path[0] ?? ''));
+      const label = key === '' ? '(top level)' : key;
+      let message = issue.message;
+      if (issue.code === 'unrecognized_keys') {
+        message = `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      }
+      const got = getPath(raw, issue.path);
+      const gotText = got === undefined || issue.code === 'unrecognized_keys' ? '' : `, got ${JSON.stringify(got)}`;
+      problems.push(`${label}${source ? ` (from ${source})` : ''}: ${message}${gotText}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const value = parsed.data;
+  const dataDir = resolve(cwd, value.dataDir);
+  const databaseUrl = value.databaseUrl ?? `sqlite:${join(dataDir, 'keepwarm.sqlite')}`;
+  const host =
+    value.host === '0.0.0.0' || value.host === '::' ? 'localhost' : value.host.includes(':') ? `[${value.host}]` : value.host;
+  const publicUrl = (value.publicUrl ?? `http://${host}:${value.port}`).replace(/\/+$/, '');
+  return { ...value, dataDir, databaseUrl, publicUrl, configFile: file };
+}
+
+function getPath(obj: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node: unknown = obj;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[part];
+  }
+  return node;
+}

@@ -1,0 +1,124 @@
+import type { FastifyReply } from 'fastify';
+import type { Actor } from '../app/actor.js';
+import { can } from '../app/roles.js';
+import { toIso } from '../core/clock.js';
+import { assetUrl } from './assets.js';
+import { type Child, h, renderDocument, type SafeHtml } from './html.js';
+
+/** Strict CSP for every console page: only our own scripts, styles and form targets. */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', CONSOLE_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
+    .header('x-frame-options', 'DENY')
+    .header('cache-control', 'no-store')
+    .send(renderDocument(page));
+}
+
+const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => boolean }> = [
+  { href: '/console/incidents', label: 'Incidents', show: (a) => can(a.role, 'incidents.read') },
+  { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
+  { href: '/console/audit', label: 'Audit log', show: (a) => can(a.role, 'audit.read') },
+];
+
+export function CsrfField({ actor }: { actor: Actor }): SafeHtml {
+  return <input type="hidden" name="_csrf" value={actor.csrfToken ?? ''} />;
+}
+
+export function Time({ at, relative }: { at: number | null; relative?: boolean }): SafeHtml {
+  if (at === null) return <span class="muted">—</span>;
+  const iso = toIso(at);
+  return (
+    <time datetime={iso} data-relative={relative ? '' : undefined}>
+      {iso.replace('T', ' ').slice(0, 16)} UTC
+    </time>
+  );
+}
+
+export function Badge({ value, label, prefix = 's' }: { value: string; label?: string; prefix?: string }): SafeHtml {
+  return <span class={`badge ${prefix}-${value}`}>{label ?? value.replaceAll('_', ' ')}</span>;
+}
+
+export function Notice({ kind, children }: { kind: 'ok' | 'error'; children?: Child }): SafeHtml {
+  return (
+    <div class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+export function Layout(props: { title: string; actor: Actor | null; active?: string; children?: Child }): SafeHtml {
+  const { actor } = props;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title} · Keepwarm</title>
+        <link rel="stylesheet" href={assetUrl('console.css')} />
+        <script src={assetUrl('console.js')} defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="top">
+          <a class="brand" href="/console">
+            Keepwarm
+          </a>
+          {actor ? (
+            <nav aria-label="Main">
+              {NAV.filter((n) => n.show(actor)).map((n) => (
+                <a href={n.href} aria-current={props.active === n.href ? 'page' : undefined}>
+                  {n.label}
+                </a>
+              ))}
+              <a href="/api/v2/summary.json">Status JSON</a>
+              <a href="/api/openapi.json">API</a>
+            </nav>
+          ) : (
+            <nav aria-label="Main"></nav>
+          )}
+          {actor ? (
+            <div class="who">
+              <span>
+                {actor.name} <span class="muted">({actor.role})</span>
+              </span>
+              <form method="post" action="/logout">
+                <CsrfField actor={actor} />
+                <button type="submit">Sign out</button>
+              </form>
+            </div>
+          ) : null}
+        </header>
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export function ErrorPage({ status, message, actor }: { status: number; message: string; actor: Actor | null }): SafeHtml {
+  return (
+    <Layout title={`Error ${status}`} actor={actor}>
+      <h1>{status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong'}</h1>
+      <Notice kind="error">{message}</Notice>
+      <p>
+        <a href="/console">Back to the console</a>
+      </p>
+    </Layout>
+  );
+}

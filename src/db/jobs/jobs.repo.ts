@@ -1,0 +1,217 @@
+import { sql } from 'kysely';
+import { newId, newSecret } from '../../core/ids.js';
+import { fromDbJson, toDbJson } from '../codec.js';
+import type { Database, Executor } from '../database.js';
+import type { Row } from '../schema.js';
+import type { Job, JobState } from './jobs.js';
+
+export interface EnqueueInput {
+  kind: string;
+  payload: unknown;
+  /** Unique across all jobs ever enqueued: a second enqueue with the same key is a no-op. */
+  key?: string;
+  runAt?: number;
+  maxAttempts?: number;
+}
+
+export function toJob(row: Row<'jobs'>): Job {
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: fromDbJson(row.payload, null),
+    idempotencyKey: row.idempotency_key,
+    state: row.state as JobState,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    lockedBy: row.locked_by,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/**
+ * Add a job inside the caller's transaction (pass the transaction handle), so the job exists if
+ * and only if the fact that needs it was committed. Returns whether a new job was created.
+ */
+export async function enqueueJob(
+  ex: Executor,
+  now: number,
+  defaultMaxAttempts: number,
+  input: EnqueueInput,
+): Promise<{ id: string; created: boolean }> {
+  const id = newId(now);
+  const inserted = await ex
+    .insertInto('jobs')
+    .values({
+      id,
+      kind: input.kind,
+      payload: toDbJson(input.payload ?? null),
+      idempotency_key: input.key ?? `${input.kind}:${id}`,
+      state: 'queued',
+      run_at: input.runAt ?? now,
+      attempts: 0,
+      max_attempts: input.maxAttempts ?? defaultMaxAttempts,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted ? { id: inserted.id, created: true } : { id: '', created: false };
+}
+
+/**
+ * Claim up to `limit` due jobs: queued with run_at <= now, or running with an expired lease (a
+ * crashed worker's). Each claimed job gets a fresh lease token that fences every later write.
+ * PostgreSQL skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite runs the same
+ * statement inside its single write transaction.
+ */
+export async function claimJobs(
+  db: Database,
+  input: { now: number; workerId: string; leaseMs: number; limit: number; kinds: readonly string[] },
+): Promise<Job[]> {
+  if (input.kinds.length === 0 || input.limit <= 0) return [];
+  const token = newSecret(12);
+  return db.tx(async (trx) => {
+    let due = trx
+      .selectFrom('jobs')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('state', '=', 'queued'), eb('run_at', '<=', input.now)]),
+          eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<=', input.now)]),
+        ]),
+      )
+      .where('kind', 'in', input.kinds)
+      .orderBy('run_at')
+      .limit(input.limit);
+    if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const rows = await trx
+      .updateTable('jobs')
+      .set((eb) => ({
+        state: 'running',
+        lease_token: token,
+        lease_expires_at: input.now + input.leaseMs,
+        locked_by: input.workerId,
+        attempts: eb('attempts', '+', 1),
+        updated_at: input.now,
+      }))
+      .where('id', 'in', due)
+      .returningAll()
+      .execute();
+    return rows.map(toJob).sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : 1));
+  });
+}
+
+/** Mark done; false when the lease was lost (another worker re-claimed the job). */
+export async function completeJob(ex: Executor, job: Job, now: number): Promise<boolean> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({ state: 'done', finished_at: now, updated_at: now, lease_token: null, lease_expires_at: null })
+    .where('id', '=', job.id)
+    .where('lease_token', '=', job.leaseToken)
+    .where('state', '=', 'running')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function failJob(
+  ex: Executor,
+  job: Job,
+  now: number,
+  outcome: { state: 'queued'; runAt: number } | { state: 'dead' },
+  error: string,
+): Promise<boolean> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({
+      state: outcome.state,
+      run_at: outcome.state === 'queued' ? outcome.runAt : job.runAt,
+      finished_at: outcome.state === 'dead' ? now : null,
+      last_error: error.slice(0, 4000),
+      lease_token: null,
+      lease_expires_at: null,
+      locked_by: null,
+      updated_at: now,
+    })
+    .where('id', '=', job.id)
+    .where('lease_token', '=', job.leaseToken)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * Put a job back without charging an attempt: a graceful shutdown interrupted it, or the
+ * handler asked to run again later (quiet hours, a provider's rate limit).
+ */
+export async function releaseJob(ex: Executor, job: Job, now: number, runAt: number): Promise<boolean> {
+  const res = await ex
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'queued',
+      run_at: runAt,
+      attempts: eb('attempts', '-', 1),
+      lease_token: null,
+      lease_expires_at: null,
+      locked_by: null,
+      updated_at: now,
+    }))
+    .where('id', '=', job.id)
+    .where('lease_token', '=', job.leaseToken)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function extendLease(ex: Executor, job: Job, leaseExpiresAt: number): Promise<boolean> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({ lease_expires_at: leaseExpiresAt })
+    .where('id', '=', job.id)
+    .where('lease_token', '=', job.leaseToken)
+    .where('state', '=', 'running')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function findJobByKey(ex: Executor, key: string): Promise<Job | undefined> {
+  const row = await ex.selectFrom('jobs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  return row ? toJob(row) : undefined;
+}
+
+export async function countJobsByState(ex: Executor): Promise<Record<JobState, number>> {
+  const rows = await ex
+    .selectFrom('jobs')
+    .select(['state', sql<number>`count(*)`.as('n')])
+    .groupBy('state')
+    .execute();
+  const out: Record<JobState, number> = { queued: 0, running: 0, done: 0, dead: 0 };
+  for (const r of rows) out[r.state as JobState] = Number(r.n);
+  return out;
+}
+
+export async function listJobs(ex: Executor, filter: { state?: JobState; kind?: string; limit?: number }): Promise<Job[]> {
+  let q = ex
+    .selectFrom('jobs')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 100);
+  if (filter.state) q = q.where('state', '=', filter.state);
+  if (filter.kind) q = q.where('kind', '=', filter.kind);
+  return (await q.execute()).map(toJob);
+}
+
+/** Dead jobs back to the queue (an operator fixed the cause). */
+export async function retryDeadJob(ex: Executor, id: string, now: number): Promise<boolean> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({ state: 'queued', run_at: now, attempts: 0, finished_at: null, updated_at: now })
+    .where('id', '=', id)
+    .where('state', '=', 'dead')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

@@ -1,0 +1,43 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Database, Dialect } from './database.js';
+import * as m001 from './migrations/001-foundation.js';
+
+type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+/** Every migration, in order. One set for both dialects; names never change once released. */
+const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [['001-foundation', m001]];
+
+/** Column types that differ between the dialects. Everything else is written once. */
+export function columnTypes(dialect: Dialect) {
+  return {
+    time: 'bigint',
+    bool: dialect === 'postgres' ? 'boolean' : 'integer',
+    json: dialect === 'postgres' ? 'jsonb' : 'text',
+  } as const;
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, migration] of MIGRATIONS) {
+      out[name] = { up: (db) => migration.up(db, this.dialect) };
+    }
+    return out;
+  }
+}
+
+export interface MigrateResult {
+  applied: string[];
+}
+
+export async function migrateToLatest(db: Database): Promise<MigrateResult> {
+  const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

@@ -1,0 +1,148 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Epoch milliseconds (bigint in both dialects). */
+export type Millis = number;
+/** Boolean column: PostgreSQL boolean, SQLite integer. Decode with fromDbBool. */
+export type DbBool = ColumnType<boolean | number, number, number>;
+/** JSON column: PostgreSQL jsonb, SQLite text; always handled as text. Decode with fromDbJson. */
+export type DbJson = ColumnType<string, string, string>;
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: Millis;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  password_hash: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  disabled_at: Millis | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Millis;
+  last_seen_at: Millis;
+  expires_at: Millis;
+  ip: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: string;
+  token_hash: string;
+  prefix: string;
+  created_by: string | null;
+  created_at: Millis;
+  last_used_at: Millis | null;
+  revoked_at: Millis | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: Millis;
+  actor_type: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  details: DbJson;
+}
+
+export interface ComponentsTable {
+  id: string;
+  name: string;
+  kind: string;
+  group_name: string | null;
+  description: string | null;
+  position: number;
+  status: string;
+  only_show_if_degraded: DbBool;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface IncidentsTable {
+  id: string;
+  name: string;
+  status: string;
+  impact: string;
+  commander_id: string | null;
+  scope: DbJson;
+  drill: DbBool;
+  started_at: Millis;
+  detected_at: Millis;
+  declared_at: Millis;
+  acknowledged_at: Millis | null;
+  monitoring_at: Millis | null;
+  resolved_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface IncidentComponentsTable {
+  incident_id: string;
+  component_id: string;
+  status: string;
+  added_at: Millis;
+}
+
+export interface IncidentEventsTable {
+  id: string;
+  incident_id: string;
+  at: Millis;
+  type: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  public: DbBool;
+  data: DbJson;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: DbJson;
+  idempotency_key: string;
+  state: string;
+  run_at: Millis;
+  attempts: number;
+  max_attempts: number;
+  lease_token: string | null;
+  lease_expires_at: Millis | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  finished_at: Millis | null;
+}
+
+export interface MigrationCounter {
+  id: Generated<number>;
+}
+
+export interface DB {
+  settings: SettingsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
+  components: ComponentsTable;
+  incidents: IncidentsTable;
+  incident_components: IncidentComponentsTable;
+  incident_events: IncidentEventsTable;
+  jobs: JobsTable;
+}
+
+export type Row<T extends keyof DB> = Selectable<DB[T]>;
+export type NewRow<T extends keyof DB> = Insertable<DB[T]>;

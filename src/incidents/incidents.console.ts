@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import type { Actor } from '../app/actor.js';
+import { can, isRole } from '../app/roles.js';
+import type { Router } from '../app/router.js';
+import { parseInput } from '../app/validation.js';
+import type { AuthService } from '../auth/auth.service.js';
+import { sendPage } from '../console/layout.js';
+import { AppError } from '../core/errors.js';
+import type { ComponentService } from './components.service.js';
+import { type DeclareFormValues, DeclarePage, IncidentListPage, IncidentPage } from './incidents.pages.js';
+import { declareSchema, updateSchema } from './incidents.routes.js';
+import type { IncidentService } from './incidents.service.js';
+
+const formBody = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+type Form = z.output<typeof formBody>;
+const html = { 200: { description: 'HTML page', contentType: 'text/html' } };
+const idParams = z.object({ id: z.string().min(1) });
+
+function field(form: Form, name: string): string {
+  const v = form[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+/** `component_<id>` selects: the components given a status in the form. */
+function componentChoices(form: Form): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(form)) {
+    if (key.startsWith('component_') && field(form, key) !== '') out[key.slice('component_'.length)] = field(form, key);
+  }
+  return out;
+}
+
+function declareValues(form: Form): DeclareFormValues {
+  return {
+    name: field(form, 'name'),
+    message: field(form, 'message'),
+    impact: field(form, 'impact'),
+    status: field(form, 'status'),
+    commander: field(form, 'commander'),
+    scopeKind: field(form, 'scope_kind'),
+    regions: field(form, 'regions'),
+    drill: field(form, 'drill') === '1',
+    components: componentChoices(form),
+  };
+}
+
+function messageOf(err: unknown): string | null {
+  if (!(err instanceof AppError) || err.status >= 500) return null;
+  return err.message;
+}
+
+export function registerIncidentConsole(
+  r: Router,
+  deps: { incidents: IncidentService; components: ComponentService; auth: AuthService },
+): void {
+  const commanders = async () =>
+    (await deps.auth.listUsers()).filter((u) => !u.disabled && isRole(u.role) && can(u.role, 'incidents.declare'));
+
+  const renderIncident = async (
+    actor: Actor,
+    id: string,
+    extra: { error?: string; notice?: string; values?: { message?: string; status?: string } } = {},
+  ) =>
+    IncidentPage({
+      actor,
+      detail: await deps.incidents.get(id),
+      events: await deps.incidents.timeline(id),
+      allComponents: await deps.components.list(),
+      ...extra,
+    });
+
+  r.route({
+    method: 'GET',
+    url: '/console/incidents',
+    summary: 'Incidents page',
+    tags: ['console'],
+    access: 'incidents.read',
+    page: true,
+    query: z.object({ state: z.enum(['open', 'all']).default('open') }),
+    responses: html,
+    async handler({ query, actor, reply }) {
+      const list = await deps.incidents.list({ limit: 200, ...(query.state === 'open' && { open: true }) });
+      return sendPage(reply, IncidentListPage({ actor, incidents: list, state: query.state }));
+    },
+  });
+
+  r.route({
+    method: 'GET',
+    url: '/console/incidents/new',
+    summary: 'Declare-incident form',
+    tags: ['console'],
+    access: 'incidents.declare',
+    page: true,
+    responses: html,
+    async handler({ actor, reply }) {
+      return sendPage(reply, DeclarePage({ actor, components: await deps.components.list(), commanders: await commanders() }));
+    },
+  });
+
+  r.route({
+    method: 'POST',
+    url: '/console/incidents',
+    summary: 'Declare an incident from the console form',
+    tags: ['console'],
+    access: 'incidents.declare',
+    page: true,
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: formBody,
+    responses: {
+      303: { description: 'Declared: redirect to the incident' },
+      400: { description: 'The form again, with the problem', contentType: 'text/html' },
+    },
+    async handler({ body, actor, reply }) {
+      const values = declareValues(body);
+      try {
+        const regions = (values.regions ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const input = parseInput(
+          declareSchema,
+          {
+            name: values.name,
+            status: values.status || undefined,
+            impact: values.impact || undefined,
+            message: values.message || undefined,
+            commander: values.commander || undefined,
+            scope: values.scopeKind === 'regions' ? regions : 'global',
+            drill: values.drill,
+            components: Object.entries(values.components ?? {}).map(([id, status]) => ({ id, status })),
+          },
+          'body',
+        );
+        const detail = await deps.incidents.declare(actor, input);
+        return reply.redirect(`/console/incidents/${detail.incident.id}`, 303);
+      } catch (err) {
+        const message = messageOf(err);
+        if (message === null) throw err;
+        const page = DeclarePage({
+          actor,
+          components: await deps.components.list(),
+          commanders: await commanders(),
+          values,
+          error: message,
+        });
+        return sendPage(reply, page, (err as AppError).status);
+      }
+    },
+  });
+
+  r.route({
+    method: 'GET',
+    url: '/console/incidents/:id',
+    summary: 'Incident page: facts, update form and timeline',
+    tags: ['console'],
+    access: 'incidents.read',
+    page: true,
+    params: idParams,
+    query: z.object({ done: z.enum(['update', 'note']).optional() }),
+    responses: html,
+    async handler({ params, query, actor, reply }) {
+      const notice = query.done === 'update' ? 'Update published.' : query.done === 'note' ? 'Note added.' : undefined;
+      return sendPage(reply, await renderIncident(actor, params.id, notice ? { notice } : {}));
+    },
+  });
+
+  r.route({
+    method: 'POST',
+    url: '/console/incidents/:id/updates',
+    summary: 'Publish an update from the console form',
+    tags: ['console'],
+    access: 'incidents.update',
+    page: true,
+    params: idParams,
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: formBody,
+    responses: {
+      303: { description: 'Published: back to the incident' },
+      409: { description: 'The page again, with the reason', contentType: 'text/html' },
+    },
+    async handler({ params, body, actor, reply }) {
+      try {
+        const input = parseInput(
+          updateSchema,
+          {
+            status: field(body, 'status') || undefined,
+            impact: field(body, 'impact') || undefined,
+            message: field(body, 'message'),
+            components: Object.entries(componentChoices(body)).map(([id, status]) => ({ id, status })),
+          },
+          'body',
+        );
+        await deps.incidents.postUpdate(actor, params.id, input);
+        return reply.redirect(`/console/incidents/${params.id}?done=update#timeline`, 303);
+      } catch (err) {
+        const message = messageOf(err);
+        if (message === null || (err as AppError).status === 404) throw err;
+        const page = await renderIncident(actor, params.id, {
+          error: message,
+          values: { message: field(body, 'message'), status: field(body, 'status') },
+        });
+        return sendPage(reply, page, (err as AppError).status);
+      }
+    },
+  });
+
+  r.route({
+    method: 'POST',
+    url: '/console/incidents/:id/notes',
+    summary: 'Add an internal note from the console form',
+    tags: ['console'],
+    access: 'incidents.note',
+    page: true,
+    params: idParams,
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: formBody,
+    responses: { 303: { description: 'Added: back to the incident' } },
+    async handler({ params, body, actor, reply }) {
+      try {
+        await deps.incidents.addNote(actor, params.id, field(body, 'message'));
+        return reply.redirect(`/console/incidents/${params.id}?done=note#timeline`, 303);
+      } catch (err) {
+        const message = messageOf(err);
+        if (message === null || (err as AppError).status === 404) throw err;
+        return sendPage(reply, await renderIncident(actor, params.id, { error: message }), (err as AppError).status);
+      }
+    },
+  });
+}

@@ -1,0 +1,126 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchBrowser } from '../harness/browser.js';
+import { createTestContext, TEST_ACTOR, type TestContext } from '../harness/context.js';
+import { DIALECTS } from '../harness/databases.js';
+import { chromiumMissing, describeNeeding, postgresMissing } from '../harness/env.js';
+
+for (const dialect of DIALECTS) {
+  const missing = chromiumMissing ?? (dialect === 'postgres' ? postgresMissing : null);
+  describeNeeding(
+    dialect === 'postgres' ? 'Chromium and PostgreSQL' : 'Chromium',
+    missing,
+    `console in Chromium [${dialect}]`,
+    () => {
+      let ctx: TestContext;
+      let base: string;
+      let browser: Browser;
+      const password = 'incident-commander-pw';
+
+      beforeAll(async () => {
+        ctx = await createTestContext(dialect);
+        await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+        const address = ctx.app.server.address();
+        base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+        await ctx.services.auth.createUser(TEST_ACTOR, {
+          email: 'ic@example.test',
+          name: 'Iris Commander',
+          role: 'commander',
+          password,
+        });
+        await ctx.services.auth.createUser(TEST_ACTOR, {
+          email: 'viewer@example.test',
+          name: 'Vic Viewer',
+          role: 'viewer',
+          password,
+        });
+        await ctx.services.components.create(TEST_ACTOR, { name: 'Showroom CDN', kind: 'cdn' });
+        await ctx.services.components.create(TEST_ACTOR, { name: 'Product API', kind: 'api' });
+        browser = await launchBrowser();
+      }, 60_000);
+
+      afterAll(async () => {
+        await browser?.close();
+        await ctx?.close();
+      });
+
+      async function signIn(page: Page, email: string) {
+        await page.goto(`${base}/console`);
+        expect(new URL(page.url()).pathname).toBe('/login');
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(`${base}/console/incidents`);
+      }
+
+      test('without JavaScript: sign in, declare, post an update, see it on the timeline and in summary.json', async () => {
+        const context = await browser.newContext({ javaScriptEnabled: false });
+        const page = await context.newPage();
+        try {
+          await signIn(page, 'ic@example.test');
+          await page.getByRole('link', { name: 'Declare incident' }).click();
+          await page.getByLabel('Name').fill('Product pages unavailable <b>');
+          await page.getByLabel('Showroom CDN').selectOption('major_outage');
+          await page.getByLabel('First public update').fill('We are investigating errors on product pages.');
+          await page.getByRole('button', { name: 'Declare incident' }).click();
+          await expect.poll(() => page.url()).toMatch(/\/console\/incidents\/[0-9a-f-]{36}$/);
+          const incidentId = page.url().split('/').at(-1) as string;
+          // User text is escaped, never interpreted.
+          expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Product pages unavailable <b>');
+
+          await page.getByLabel('Status', { exact: true }).selectOption('identified');
+          await page.getByLabel('Message').fill('Our CDN provider confirmed an outage; the backup CDN is being enabled.');
+          await page.getByRole('button', { name: 'Publish update' }).click();
+          await page.waitForURL(/done=update/);
+          expect(await page.getByRole('status').innerText()).toContain('Update published.');
+          const timeline = await page.locator('[data-live="timeline"]').innerText();
+          expect(timeline).toContain('Our CDN provider confirmed an outage; the backup CDN is being enabled.');
+          expect(timeline).toContain('We are investigating errors on product pages.');
+          expect(timeline).toContain('Iris Commander');
+
+          const summary = (await (await fetch(`${base}/api/v2/summary.json`)).json()) as {
+            status: { indicator: string };
+            incidents: Array<{ id: string; status: string; incident_updates: Array<{ body: string }> }>;
+          };
+          const published = summary.incidents.find((i) => i.id === incidentId);
+          if (!published) throw new Error('the incident is not in summary.json');
+          expect(published.status).toBe('identified');
+          expect(published.incident_updates[0]?.body).toBe(
+            'Our CDN provider confirmed an outage; the backup CDN is being enabled.',
+          );
+          expect(summary.status.indicator).toBe('critical');
+
+          // An illegal move is explained on the page, not a crash.
+          await page.getByLabel('Status', { exact: true }).selectOption('resolved');
+          await page.getByLabel('Message').fill('Fixed.');
+          await page.getByRole('button', { name: 'Publish update' }).click();
+          await page.waitForURL(/done=update/);
+          expect(await page.locator('.badge').first().innerText()).toMatch(/resolved/i);
+        } finally {
+          await context.close();
+        }
+      }, 60_000);
+
+      test('with JavaScript: strict CSP holds (no violations, no console errors); a viewer sees no forms', async () => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(m.text());
+        });
+        page.on('pageerror', (e) => problems.push(e.message));
+        await signIn(page, 'viewer@example.test');
+        const response = await page.goto(`${base}/console/incidents?state=all`);
+        expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+        await page.getByRole('link', { name: /Product pages unavailable/ }).click();
+        expect(await page.locator('time').first().getAttribute('title')).toMatch(/UTC|Z\)/);
+        expect(await page.getByRole('button', { name: 'Publish update' }).count()).toBe(0);
+        expect(await page.getByRole('link', { name: 'Declare incident' }).count()).toBe(0);
+        const blocked = await page.goto(`${base}/console/incidents/new`);
+        expect(blocked?.status()).toBe(403);
+        expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
+        await context.close();
+      }, 60_000);
+    },
+  );
+}
