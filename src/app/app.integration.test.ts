@@ -109,9 +109,12 @@ describeEachDialect('HTTP edges: errors, limits, documentation, health', (dialec
     expect((await c.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
     expect((await c.call('GET', '/readyz')).json()).toEqual({ status: 'ready', database: dialect });
     await c.call('GET', '/api/v2/status.json');
+    await c.call('GET', '/api/v2/status.json');
+    await c.call('GET', '/healthz');
     const metrics = await c.call('GET', '/metrics');
     expect(metrics.headers['content-type']).toContain('text/plain');
-    expect(metrics.body).toMatch(/keepwarm_http_requests_total\{method="GET",route="\/api\/v2\/status.json",status="200"\} \d+/);
+    expect(metrics.body).toMatch(/keepwarm_status_documents_served_total\{document="status.json"\} 2\n/);
+    expect(metrics.body).toMatch(/keepwarm_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(metrics.body).toContain('keepwarm_process_cpu_seconds_total');
   });
 });

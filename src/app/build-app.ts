@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -10,7 +11,7 @@ import { registerComponentConsole } from '../incidents/components.console.js';
 import { registerComponentRoutes } from '../incidents/components.routes.js';
 import { registerIncidentConsole } from '../incidents/incidents.console.js';
 import { registerIncidentRoutes } from '../incidents/incidents.routes.js';
-import { registerStatuspageRoutes } from '../incidents/statuspage.routes.js';
+import { StatusDocumentServer } from '../incidents/statuspage.routes.js';
 import { Metrics } from './metrics.js';
 import { OpenApiRegistry } from './openapi.js';
 import { BODY_LIMIT, registerErrorHandling } from './plugins/errors.js';
@@ -31,14 +32,20 @@ export interface KeepwarmApp {
 export async function buildApp(deps: Deps & { services?: Services; metrics?: Metrics }): Promise<KeepwarmApp> {
   const services = deps.services ?? createServices(deps);
   const { config } = services;
+  const metrics = deps.metrics ?? new Metrics();
+  const statusDocuments = new StatusDocumentServer(services.statusFeed, metrics);
   const app = Fastify({
+    // The public status documents are answered ahead of the framework (the hot path of a surge).
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!statusDocuments.tryServe(req, res)) handler(req, res);
+      }),
     loggerInstance: services.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
-  const metrics = deps.metrics ?? new Metrics();
   const openapi = new OpenApiRegistry();
   const router = new Router(app, services.auth, openapi);
   const routes: KeepwarmApp['routes'] = [];
@@ -46,32 +53,36 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  await app.register(cookie);
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
   registerErrorHandling(app, (req, status, message) =>
     renderDocument(ErrorPage({ status, message, actor: req.keepwarmActor ?? null })),
   );
-  metrics.instrument(app, (url) => url.startsWith('/api/v2/'));
-  app.addHook('onResponse', (req, reply, done) => {
-    // Errors and changes are worth a log line; the flood of status reads is not.
-    if (reply.statusCode >= 500 || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      req.log.info(
-        { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-        'request',
-      );
-    }
-    done();
-  });
+  // The public status documents live outside the instrumented scope: no hooks on the hot path.
+  statusDocuments.register(router);
 
-  registerSystemRoutes(router, services, metrics, openapi);
-  registerStatuspageRoutes(router, services.statusFeed);
-  registerAuthRoutes(router, services.auth, config.publicUrl, config.auth.sessionHours);
-  registerComponentRoutes(router, services.components);
-  registerIncidentRoutes(router, services.incidents);
-  registerAuditRoutes(router, services.db);
-  registerJobRoutes(router, services.db, services.clock);
-  registerComponentConsole(router, services.components);
-  registerIncidentConsole(router, services);
+  await app.register(async (scope) => {
+    await scope.register(cookie);
+    await scope.register(formbody, { bodyLimit: BODY_LIMIT });
+    metrics.instrument(scope);
+    scope.addHook('onResponse', (req, reply, done) => {
+      // Errors and changes are worth a log line; reads are not.
+      if (reply.statusCode >= 500 || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        req.log.info(
+          { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+          'request',
+        );
+      }
+      done();
+    });
+    const scoped = new Router(scope, services.auth, openapi);
+    registerSystemRoutes(scoped, services, metrics, openapi);
+    registerAuthRoutes(scoped, services.auth, config.publicUrl, config.auth.sessionHours);
+    registerComponentRoutes(scoped, services.components);
+    registerIncidentRoutes(scoped, services.incidents);
+    registerAuditRoutes(scoped, services.db);
+    registerJobRoutes(scoped, services.db, services.clock);
+    registerComponentConsole(scoped, services.components);
+    registerIncidentConsole(scoped, services);
+  });
 
   await app.ready();
   return { app, services, metrics, openapi, routes };

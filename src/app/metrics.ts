@@ -24,12 +24,12 @@ export class Metrics {
     });
   }
 
-  /** Count every request; time every request except the cached public documents (hot path). */
-  instrument(app: FastifyInstance, untimed: (url: string) => boolean): void {
+  /** Count and time every request of the given scope. */
+  instrument(app: FastifyInstance): void {
     app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
       this.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
-      if (!untimed(route)) this.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+      this.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
       done();
     });
   }

@@ -97,6 +97,13 @@ export const errorBodySchema = z.object({
   }),
 });
 
+/** The error answers every authenticated JSON route may give, for route descriptions. */
+export const STANDARD_ERRORS: Record<number, ResponseDoc> = {
+  400: { description: 'Invalid input: every field at fault is listed', schema: errorBodySchema },
+  401: { description: 'No valid credentials', schema: errorBodySchema },
+  403: { description: 'Role not allowed', schema: errorBodySchema },
+};
+
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   delete json.$schema;

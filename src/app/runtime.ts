@@ -1,3 +1,4 @@
+import cluster, { type Worker } from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -50,6 +51,60 @@ export async function startKeepwarm(config: Config, log: Logger, roles: readonly
     return stopping;
   };
   return { services, app, worker, url, stop };
+}
+
+/**
+ * Run the requested roles. With `web.processes` > 1 this process becomes the primary of a
+ * cluster: it migrates, runs every non-web role itself and forks that many web processes sharing
+ * the port (the kernel and Node spread connections between them); a web process that dies is
+ * replaced. In a forked web process, this runs the web role only.
+ */
+export async function launch(config: Config, log: Logger, roles: readonly ProcessRole[]): Promise<Running> {
+  if (cluster.isWorker) return startKeepwarm(config, log.child({ web: cluster.worker?.id }), ['web']);
+  if (!roles.includes('web') || config.web.processes <= 1) return startKeepwarm(config, log, roles);
+
+  const local = await startKeepwarm(
+    config,
+    log,
+    roles.filter((r) => r !== 'web'),
+  );
+  let stopping = false;
+  const workers = new Set<Worker>();
+  const fork = (): Promise<string> => {
+    const worker = cluster.fork();
+    workers.add(worker);
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker);
+      if (!stopping) {
+        log.error({ code, signal, pid: worker.process.pid }, 'web process died; starting another');
+        fork().catch((err: unknown) => log.error({ err }, 'could not replace the web process'));
+      }
+    });
+    return new Promise((resolve, reject) => {
+      worker.once('listening', (address) =>
+        resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`),
+      );
+      worker.once('exit', (code) => reject(new Error(`web process exited (${code}) before listening`)));
+    });
+  };
+  const urls = await Promise.all(Array.from({ length: config.web.processes }, fork));
+  return {
+    ...local,
+    url: urls[0] ?? null,
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...workers].map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
+      await local.stop();
+    },
+  };
 }
 
 /** Stop cleanly on SIGTERM/SIGINT: finish in-flight requests and jobs, then exit. */

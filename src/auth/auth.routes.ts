@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorBodySchema } from '../app/openapi.js';
+import { errorBodySchema, type ResponseDoc, STANDARD_ERRORS } from '../app/openapi.js';
 import {
   isSecureRequest,
   LOGIN_CSRF_COOKIE,
@@ -34,11 +34,6 @@ const tokenSchema = z.object({
   revoked_at: z.string().nullable(),
 });
 const loginBody = z.object({ email: z.string().min(1), password: z.string().min(1) });
-const errors = {
-  400: { description: 'Invalid input', schema: errorBodySchema },
-  401: { description: 'No valid credentials', schema: errorBodySchema },
-  403: { description: 'Role not allowed', schema: errorBodySchema },
-};
 
 /** Only same-site console paths are followed after sign-in (no open redirects). */
 export function safeNext(next: unknown): string {
@@ -57,7 +52,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     body: loginBody,
     responses: {
       200: { description: 'Signed in', schema: z.object({ user: userSchema, csrf_token: z.string() }) },
-      401: errors[401],
+      401: STANDARD_ERRORS[401] as ResponseDoc,
       429: { description: 'Too many failed attempts', schema: errorBodySchema },
     },
     async handler({ body, req, reply }) {
@@ -78,7 +73,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
         description: 'The caller',
         schema: z.object({ type: z.string(), id: z.string().nullable(), name: z.string(), role: z.string() }),
       },
-      401: errors[401],
+      401: STANDARD_ERRORS[401] as ResponseDoc,
     },
     async handler({ actor }) {
       return { type: actor.type, id: actor.id, name: actor.name, role: actor.role };
@@ -91,7 +86,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     summary: 'List users',
     tags: ['auth'],
     access: 'users.read',
-    responses: { 200: { description: 'Users', schema: z.object({ users: z.array(userSchema) }) }, ...errors },
+    responses: { 200: { description: 'Users', schema: z.object({ users: z.array(userSchema) }) }, ...STANDARD_ERRORS },
     async handler() {
       return { users: await auth.listUsers() };
     },
@@ -112,7 +107,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     responses: {
       201: { description: 'Created', schema: userSchema },
       409: { description: 'Email already used', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ body, actor, reply }) {
       const user = await auth.createUser(actor, body);
@@ -127,7 +122,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     summary: 'List API tokens (never their secrets)',
     tags: ['auth'],
     access: 'tokens.manage',
-    responses: { 200: { description: 'Tokens', schema: z.object({ tokens: z.array(tokenSchema) }) }, ...errors },
+    responses: { 200: { description: 'Tokens', schema: z.object({ tokens: z.array(tokenSchema) }) }, ...STANDARD_ERRORS },
     async handler() {
       return { tokens: await auth.listTokens() };
     },
@@ -140,7 +135,7 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     tags: ['auth'],
     access: 'tokens.manage',
     body: z.strictObject({ name: z.string().min(1).max(200), role: z.enum(ROLES) }),
-    responses: { 201: { description: 'Created', schema: tokenSchema.extend({ token: z.string() }) }, ...errors },
+    responses: { 201: { description: 'Created', schema: tokenSchema.extend({ token: z.string() }) }, ...STANDARD_ERRORS },
     async handler({ body, actor, reply }) {
       const created = await auth.createToken(actor, body);
       reply.code(201);
@@ -155,7 +150,11 @@ export function registerAuthRoutes(r: Router, auth: AuthService, publicUrl: stri
     tags: ['auth'],
     access: 'tokens.manage',
     params: z.object({ id: z.string() }),
-    responses: { 204: { description: 'Revoked' }, 404: { description: 'No such token', schema: errorBodySchema }, ...errors },
+    responses: {
+      204: { description: 'Revoked' },
+      404: { description: 'No such token', schema: errorBodySchema },
+      ...STANDARD_ERRORS,
+    },
     async handler({ params, actor, reply }) {
       await auth.revokeToken(actor, params.id);
       return reply.code(204).send();

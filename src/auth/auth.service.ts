@@ -69,6 +69,14 @@ export interface AuthOptions {
 }
 
 /** Users, console sessions and API tokens. Secrets are stored only as hashes. */
+function requireRole(role: string): asserts role is Role {
+  if (!isRole(role)) {
+    throw unprocessable('unknown_role', `Role ${JSON.stringify(role)} does not exist; use one of ${ROLES.join(', ')}.`, {
+      field: 'role',
+    });
+  }
+}
+
 export class AuthService {
   readonly #db: Database;
   readonly #clock: Clock;
@@ -91,11 +99,7 @@ export class AuthService {
     input: { email: string; name?: string | undefined; role: string; password: string },
   ): Promise<UserView> {
     const email = normalizeEmail(input.email);
-    if (!isRole(input.role)) {
-      throw unprocessable('unknown_role', `Role ${JSON.stringify(input.role)} does not exist; use one of ${ROLES.join(', ')}.`, {
-        field: 'role',
-      });
-    }
+    requireRole(input.role);
     if (input.password.length < 10) {
       throw unprocessable('weak_password', 'Passwords need at least 10 characters.', { field: 'password' });
     }
@@ -234,11 +238,7 @@ export class AuthService {
 
   /** A new API token. The secret is returned once and stored only as a hash. */
   async createToken(actor: Actor, input: { name: string; role: string }): Promise<{ token: string; view: TokenView }> {
-    if (!isRole(input.role)) {
-      throw unprocessable('unknown_role', `Role ${JSON.stringify(input.role)} does not exist; use one of ${ROLES.join(', ')}.`, {
-        field: 'role',
-      });
-    }
+    requireRole(input.role);
     const now = this.#clock.now();
     const id = newId(now);
     const secret = `${TOKEN_PREFIX}${newSecret(32)}`;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,31 @@ describe('keepwarm CLI', () => {
       });
       expect(login.status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    } finally {
+      server.kill('SIGTERM');
+    }
+    expect(await waitForExit(server)).toBe(0);
+  }, 60_000);
+
+  test('start --web-processes 2: both serve the port, a web process that dies is replaced, SIGTERM stops all', async () => {
+    const dir = tmp();
+    const server = startCli(['start', '--data-dir', dir, '--port', '0', '--web-processes', '2', '--log-level', 'info']);
+    let log = '';
+    server.stdout?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    try {
+      const [, url] = await waitForLine(server, /"msg":"keepwarm started"/).then(() => /"url":"(http:\/\/[^"]+)"/.exec(log) as RegExpExecArray);
+      expect(log).toContain('"webProcesses":2');
+      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)]).toString().trim().split(/\s+/).map(Number);
+      expect(children).toHaveLength(2);
+      process.kill(children[0] as number, 'SIGKILL');
+      await waitForLine(server, /web process died; starting another/);
+      for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/v2/status.json`)).status).toBe(200);
+      await waitForLine(server, /Server listening/);
+      const after = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)]).toString().trim().split(/\s+/).map(Number);
+      expect(after).toHaveLength(2);
+      expect(after).not.toContain(children[0]);
     } finally {
       server.kill('SIGTERM');
     }

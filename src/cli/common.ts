@@ -20,7 +20,11 @@ export function withCommonOptions(cmd: Command): Command {
     .option('--log-level <level>', 'log level (env KEEPWARM_LOG_LEVEL, default info)');
 }
 
-export function configFrom(options: CommonOptions, defaults: Record<string, unknown> = {}): Config {
+export function configFrom(
+  options: CommonOptions,
+  defaults: Record<string, unknown> = {},
+  extraOverrides: Record<string, unknown> = {},
+): Config {
   return loadConfig({
     env: process.env,
     file: options.config,
@@ -30,6 +34,7 @@ export function configFrom(options: CommonOptions, defaults: Record<string, unkn
       dataDir: options.dataDir,
       databaseUrl: options.databaseUrl,
       logLevel: options.logLevel,
+      ...extraOverrides,
     },
   });
 }

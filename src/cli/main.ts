@@ -1,7 +1,8 @@
+import cluster from 'node:cluster';
 import { Command, CommanderError, Option } from 'commander';
 import type { Actor } from '../app/actor.js';
 import { ROLES } from '../app/roles.js';
-import { PROCESS_ROLES, type ProcessRole, startKeepwarm, stopOnSignals } from '../app/runtime.js';
+import { launch, PROCESS_ROLES, type ProcessRole, stopOnSignals } from '../app/runtime.js';
 import { createServices } from '../app/services.js';
 import { systemClock } from '../core/clock.js';
 import { newSecret } from '../core/ids.js';
@@ -37,16 +38,22 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
   withCommonOptions(program.command('start'))
     .description('run Keepwarm: web console, APIs and the job worker (migrates first)')
     .addOption(new Option('--roles <roles>', 'comma-separated roles to run in this process').default('web,worker'))
-    .action(async (options: CommonOptions & { roles: string }) => {
+    .option('--web-processes <n>', 'web processes sharing the port (env KEEPWARM_WEB_PROCESSES, default 1)')
+    .action(async (options: CommonOptions & { roles: string; webProcesses?: string }) => {
       const roles = options.roles.split(',').map((r) => r.trim());
       const bad = roles.filter((r) => !(PROCESS_ROLES as readonly string[]).includes(r));
       if (bad.length > 0)
         throw new CommanderError(2, 'keepwarm.roles', `unknown role ${bad.join(', ')}; use ${PROCESS_ROLES.join(', ')}`);
-      const config = configFrom(options);
+      const config = configFrom(options, {}, { 'web.processes': options.webProcesses });
       const log = createLogger(config.logLevel);
-      const running = await startKeepwarm(config, log, roles as ProcessRole[]);
+      const running = await launch(config, log, roles as ProcessRole[]);
       stopOnSignals(running, log);
-      log.info({ url: running.url, roles, database: running.services.db.dialect }, 'keepwarm started');
+      if (cluster.isPrimary) {
+        log.info(
+          { url: running.url, roles, webProcesses: config.web.processes, database: running.services.db.dialect },
+          'keepwarm started',
+        );
+      }
       await new Promise(() => {});
     });
 

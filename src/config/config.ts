@@ -47,6 +47,11 @@ export const configSchema = z.strictObject({
       loginWindowMinutes: durationSeconds.default(15),
     })
     .prefault({}),
+  web: z
+    .strictObject({
+      processes: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(64).default(1),
+    })
+    .prefault({}),
   jobs: z
     .strictObject({
       concurrency: z.coerce.number().int().min(1).max(256).default(8),
@@ -105,6 +110,11 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
     description: 'Lease on a claimed job before another worker may take it (default 30).',
   },
   { env: 'KEEPWARM_JOBS_MAX_ATTEMPTS', key: 'jobs.maxAttempts', description: 'Attempts before a job is dead (default 10).' },
+  {
+    env: 'KEEPWARM_WEB_PROCESSES',
+    key: 'web.processes',
+    description: 'Web processes sharing the port (default 1; one per core serves a status surge best).',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -199,7 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) {
       setPath(raw, key, value);
-      sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replaceAll('.', '-')}`);
     }
   }
 

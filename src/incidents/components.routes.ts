@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorBodySchema } from '../app/openapi.js';
+import { errorBodySchema, STANDARD_ERRORS } from '../app/openapi.js';
 import type { Router } from '../app/router.js';
 import type { ComponentService } from './components.service.js';
 import { COMPONENT_KINDS, COMPONENT_STATUSES } from './incident.js';
@@ -15,12 +15,6 @@ export const componentInputSchema = z.strictObject({
   only_show_if_degraded: z.boolean().optional(),
 });
 
-const errors = {
-  400: { description: 'Invalid input', schema: errorBodySchema },
-  401: { description: 'No valid credentials', schema: errorBodySchema },
-  403: { description: 'Role not allowed', schema: errorBodySchema },
-};
-
 export function registerComponentRoutes(r: Router, components: ComponentService): void {
   r.route({
     method: 'POST',
@@ -32,7 +26,7 @@ export function registerComponentRoutes(r: Router, components: ComponentService)
     responses: {
       201: { description: 'Created', schema: componentJsonSchema },
       409: { description: 'Name already used', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ body, actor, reply }) {
       const created = await components.create(actor, body);
@@ -47,7 +41,10 @@ export function registerComponentRoutes(r: Router, components: ComponentService)
     summary: 'List components in display order',
     tags: ['components'],
     access: 'components.read',
-    responses: { 200: { description: 'Components', schema: z.object({ components: z.array(componentJsonSchema) }) }, ...errors },
+    responses: {
+      200: { description: 'Components', schema: z.object({ components: z.array(componentJsonSchema) }) },
+      ...STANDARD_ERRORS,
+    },
     async handler() {
       return { components: (await components.list()).map(componentJson) };
     },
@@ -63,7 +60,7 @@ export function registerComponentRoutes(r: Router, components: ComponentService)
     responses: {
       200: { description: 'The component', schema: componentJsonSchema },
       404: { description: 'No such component', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params }) {
       return componentJson(await components.get(params.id));
@@ -82,7 +79,7 @@ export function registerComponentRoutes(r: Router, components: ComponentService)
       200: { description: 'Changed', schema: componentJsonSchema },
       404: { description: 'No such component', schema: errorBodySchema },
       409: { description: 'Name already used', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params, body, actor }) {
       return componentJson(await components.update(actor, params.id, body));

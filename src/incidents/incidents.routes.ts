@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorBodySchema } from '../app/openapi.js';
+import { errorBodySchema, STANDARD_ERRORS } from '../app/openapi.js';
 import type { Router } from '../app/router.js';
 import { COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES } from './incident.js';
 import type { IncidentService } from './incidents.service.js';
@@ -45,11 +45,6 @@ export const updateSchema = z.strictObject({
 });
 
 const idParams = z.object({ id: z.string().min(1) });
-const errors = {
-  400: { description: 'Invalid input', schema: errorBodySchema },
-  401: { description: 'No valid credentials', schema: errorBodySchema },
-  403: { description: 'Role not allowed', schema: errorBodySchema },
-};
 
 export function registerIncidentRoutes(r: Router, incidents: IncidentService): void {
   r.route({
@@ -64,7 +59,7 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
     responses: {
       201: { description: 'Declared', schema: incidentDetailSchema },
       422: { description: 'Unknown component or user, or a status an incident cannot start in', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ body, actor, reply }) {
       const detail = await incidents.declare(actor, body);
@@ -83,7 +78,10 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
       state: z.enum(['open', 'resolved', 'all']).default('all'),
       limit: z.coerce.number().int().min(1).max(500).default(50),
     }),
-    responses: { 200: { description: 'Incidents', schema: z.object({ incidents: z.array(incidentSummarySchema) }) }, ...errors },
+    responses: {
+      200: { description: 'Incidents', schema: z.object({ incidents: z.array(incidentSummarySchema) }) },
+      ...STANDARD_ERRORS,
+    },
     async handler({ query }) {
       const list = await incidents.list({
         limit: query.limit,
@@ -103,7 +101,7 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
     responses: {
       200: { description: 'The incident', schema: incidentDetailSchema },
       404: { description: 'No such incident', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params }) {
       return incidentDetailJson(await incidents.get(params.id));
@@ -123,7 +121,7 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
       404: { description: 'No such incident', schema: errorBodySchema },
       409: { description: 'The status cannot follow the current one', schema: errorBodySchema },
       422: { description: 'Unknown component', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params, body, actor, reply }) {
       const detail = await incidents.postUpdate(actor, params.id, body);
@@ -143,7 +141,7 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
     responses: {
       201: { description: 'Added', schema: timelineEventSchema },
       404: { description: 'No such incident', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params, body, actor, reply }) {
       const event = await incidents.addNote(actor, params.id, body.message);
@@ -162,7 +160,7 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
     responses: {
       200: { description: 'The timeline, oldest first', schema: z.object({ events: z.array(timelineEventSchema) }) },
       404: { description: 'No such incident', schema: errorBodySchema },
-      ...errors,
+      ...STANDARD_ERRORS,
     },
     async handler({ params }) {
       return { events: (await incidents.timeline(params.id)).map(timelineEventJson) };

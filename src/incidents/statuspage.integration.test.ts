@@ -192,6 +192,38 @@ describeEachDialect('Statuspage v2 public API', (dialect) => {
     expect(unresolved).toHaveLength(52);
     expect(unresolved.some((i: { id: string }) => i.id === drill.id)).toBe(false);
   });
+  test('over a real socket the documents are answered ahead of the framework, with the same bytes and headers', async () => {
+    const c = ctx();
+    const viaInject = await c.call('GET', '/api/v2/summary.json');
+    await c.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = c.app.server.address();
+      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const res = await fetch(`${base}/api/v2/summary.json`, { headers: { 'accept-encoding': 'identity' } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(viaInject.body);
+      expect(res.headers.get('etag')).toBe(viaInject.headers.etag);
+      expect(res.headers.get('cache-control')).toBe(viaInject.headers['cache-control']);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      const notModified = await fetch(`${base}/api/v2/summary.json`, {
+        headers: { 'if-none-match': String(viaInject.headers.etag) },
+      });
+      expect(notModified.status).toBe(304);
+      const head = await fetch(`${base}/api/v2/status.json`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
+      // Anything unusual (a cache-busting query string) goes through the framework route, same answer.
+      const busted = await fetch(`${base}/api/v2/status.json?t=1`);
+      expect(await busted.json()).toEqual((await c.call('GET', '/api/v2/status.json')).json());
+      // A change is visible on the very next request.
+      await c.call('PATCH', `/api/v1/components/${cdn}`, { token, body: { status: 'partial_outage' } });
+      const after = (await (await fetch(`${base}/api/v2/status.json`)).json()) as { status: { indicator: string } };
+      expect(after.status.indicator).toBe('minor');
+      await c.call('PATCH', `/api/v1/components/${cdn}`, { token, body: { status: 'operational' } });
+    } finally {
+      await c.app.close();
+    }
+  });
 });
 
 describeEachDialect('Statuspage documents across processes', (dialect) => {

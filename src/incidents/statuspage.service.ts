@@ -17,7 +17,14 @@ export interface RenderedDocument {
   body: Buffer;
   gzip: Buffer;
   etag: string;
+  /** Response headers, built once per rendering (the hot path only copies a reference). */
+  headers: Record<string, string>;
+  gzipHeaders: Record<string, string>;
+  notModifiedHeaders: Record<string, string>;
 }
+
+/** Short freshness for clients and CDNs, then stale copies are better than nothing during an outage. */
+export const STATUS_CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
 
 interface Rendered {
   revision: string;
@@ -138,7 +145,26 @@ export class StatusFeed {
     for (const name of STATUSPAGE_DOCUMENTS) {
       const body = Buffer.from(JSON.stringify(documents[name]));
       const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-      bytes.set(name, { body, gzip: gzipSync(body, { level: 6 }), etag });
+      const gzip = gzipSync(body, { level: 6 });
+      const common = {
+        'cache-control': STATUS_CACHE_CONTROL,
+        etag,
+        'access-control-allow-origin': '*',
+        vary: 'Accept-Encoding',
+      };
+      bytes.set(name, {
+        body,
+        gzip,
+        etag,
+        headers: { ...common, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) },
+        gzipHeaders: {
+          ...common,
+          'content-type': 'application/json; charset=utf-8',
+          'content-encoding': 'gzip',
+          'content-length': String(gzip.length),
+        },
+        notModifiedHeaders: common,
+      });
     }
     return { revision: data.revision, documents, bytes };
   }
