@@ -5,6 +5,13 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cleanEnv, REPO_ROOT, runCli, waitForExit, waitForLine } from '../../test/harness/processes.js';
 
+const childPids = (pid: number | undefined): number[] =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
+    .toString()
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+
 const tmp = () => mkdtempSync(join(tmpdir(), 'kw-cli-'));
 
 function startCli(args: string[]) {
@@ -81,15 +88,17 @@ describe('keepwarm CLI', () => {
       log += c.toString();
     });
     try {
-      const [, url] = await waitForLine(server, /"msg":"keepwarm started"/).then(() => /"url":"(http:\/\/[^"]+)"/.exec(log) as RegExpExecArray);
+      const [, url] = await waitForLine(server, /"msg":"keepwarm started"/).then(
+        () => /"url":"(http:\/\/[^"]+)"/.exec(log) as RegExpExecArray,
+      );
       expect(log).toContain('"webProcesses":2');
-      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)]).toString().trim().split(/\s+/).map(Number);
+      const children = childPids(server.pid);
       expect(children).toHaveLength(2);
       process.kill(children[0] as number, 'SIGKILL');
       await waitForLine(server, /web process died; starting another/);
       for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/v2/status.json`)).status).toBe(200);
       await waitForLine(server, /Server listening/);
-      const after = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)]).toString().trim().split(/\s+/).map(Number);
+      const after = childPids(server.pid);
       expect(after).toHaveLength(2);
       expect(after).not.toContain(children[0]);
     } finally {
