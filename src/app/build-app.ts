@@ -12,6 +12,10 @@ import { registerComponentRoutes } from '../incidents/components.routes.js';
 import { registerIncidentConsole } from '../incidents/incidents.console.js';
 import { registerIncidentRoutes } from '../incidents/incidents.routes.js';
 import { StatusDocumentServer } from '../incidents/statuspage.routes.js';
+import { registerInboundRoutes } from '../messaging/inbound/inbound.routes.js';
+import { registerMessageRoutes } from '../messaging/messages.routes.js';
+import { registerTemplateConsole } from '../messaging/templates.console.js';
+import { registerTemplateRoutes } from '../messaging/templates.routes.js';
 import { Metrics } from './metrics.js';
 import { OpenApiRegistry } from './openapi.js';
 import { BODY_LIMIT, registerErrorHandling } from './plugins/errors.js';
@@ -31,6 +35,8 @@ export interface KeepwarmApp {
 /** The whole HTTP surface, ready for inject() or listen(). Never listens by itself. */
 export async function buildApp(deps: Deps & { services?: Services; metrics?: Metrics }): Promise<KeepwarmApp> {
   const services = deps.services ?? createServices(deps);
+  // Resolve the signing secret before any transaction needs it (SQLite has one connection).
+  await services.secret.get();
   const { config } = services;
   const metrics = deps.metrics ?? new Metrics();
   const statusDocuments = new StatusDocumentServer(services.statusFeed, metrics);
@@ -82,6 +88,10 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerJobRoutes(scoped, services.db, services.clock);
     registerComponentConsole(scoped, services.components);
     registerIncidentConsole(scoped, services);
+    registerMessageRoutes(scoped, services);
+    registerTemplateRoutes(scoped, services);
+    registerTemplateConsole(scoped, services);
+    registerInboundRoutes(scoped, services);
   });
 
   await app.ready();

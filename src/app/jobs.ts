@@ -8,6 +8,7 @@ const PURGE_SESSIONS = 'auth.purge_sessions';
 /** Every job kind this codebase runs, with its handler. Features add theirs here. */
 export function jobHandlers(services: Services): JobHandler[] {
   return [
+    services.outbox.deliverJob(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),

@@ -17,6 +17,12 @@ export const PERMISSIONS = {
   'audit.read': ['admin'],
   'jobs.read': ['admin', 'commander'],
   'jobs.manage': ['admin'],
+  'templates.read': PEOPLE,
+  'templates.write': ['admin', 'marketing', 'legal', 'commander'],
+  'templates.approve': ['admin', 'legal'],
+  'messages.read': ['admin', 'commander', 'marketing', 'legal'],
+  'messages.send': ['admin', 'commander', 'marketing'],
+  'suppressions.manage': ['admin', 'marketing', 'legal'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -26,6 +26,7 @@ export async function startKeepwarm(config: Config, log: Logger, roles: readonly
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const services = createServices({ config, db, clock: systemClock, log });
+  await services.secret.get();
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   let worker: JobWorker | null = null;
@@ -46,6 +47,7 @@ export async function startKeepwarm(config: Config, log: Logger, roles: readonly
     stopping ??= (async () => {
       await app?.close();
       await worker?.stop(10_000);
+      await services.providers.close();
       await db.close();
     })();
     return stopping;

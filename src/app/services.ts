@@ -8,6 +8,11 @@ import { JobQueue } from '../db/jobs/job-queue.js';
 import { ComponentService } from '../incidents/components.service.js';
 import { IncidentService } from '../incidents/incidents.service.js';
 import { StatusFeed } from '../incidents/statuspage.service.js';
+import { OutboxService } from '../messaging/outbox.service.js';
+import { createProviderRegistry } from '../messaging/providers/index.js';
+import type { ProviderRegistry } from '../messaging/providers/registry.js';
+import { TemplateService } from '../messaging/templates.service.js';
+import { InstallationSecret } from './secret.js';
 
 /** Side effects, passed in: database, clock, logger (providers join here as features land). */
 export interface Deps {
@@ -29,19 +34,27 @@ export interface Services {
   components: ComponentService;
   incidents: IncidentService;
   statusFeed: StatusFeed;
+  secret: InstallationSecret;
+  templates: TemplateService;
+  providers: ProviderRegistry;
+  outbox: OutboxService;
 }
 
 /** Wire every service once; web, worker and CLI all use the same graph. */
 export function createServices(deps: Deps): Services {
   const bus = deps.bus ?? new Bus();
   const { config, db, clock, log } = deps;
+  const jobs = new JobQueue({ clock, bus, maxAttempts: config.jobs.maxAttempts });
+  const secret = new InstallationSecret({ db, clock, configured: config.secret });
+  const templates = new TemplateService({ db, clock, bus });
+  const providers = createProviderRegistry(config, log);
   return {
     config,
     db,
     clock,
     log,
     bus,
-    jobs: new JobQueue({ clock, bus, maxAttempts: config.jobs.maxAttempts }),
+    jobs,
     auth: new AuthService({ db, clock, options: config.auth }),
     components: new ComponentService({ db, clock, bus }),
     incidents: new IncidentService({ db, clock, bus }),
@@ -51,6 +64,30 @@ export function createServices(deps: Deps): Services {
       bus,
       log,
       options: { pageName: config.status.pageName, publicUrl: config.publicUrl, includeDrills: config.status.includeDrills },
+    }),
+    secret,
+    templates,
+    providers,
+    outbox: new OutboxService({
+      db,
+      clock,
+      bus,
+      jobs,
+      templates,
+      providers,
+      secret,
+      log,
+      options: {
+        publicUrl: config.publicUrl,
+        postalAddress: config.messaging.postalAddress,
+        quietHoursStart: config.messaging.quietHoursStart,
+        quietHoursEnd: config.messaging.quietHoursEnd,
+        defaultTimezone: config.messaging.defaultTimezone,
+        variables: config.messaging.variables,
+        emailPerSecond: config.messaging.emailPerSecond,
+        smsPerSenderPerSecond: config.twilio.perSenderPerSecond,
+        sendTimeoutMs: config.smtp.timeoutSeconds * 1000,
+      },
     }),
   };
 }

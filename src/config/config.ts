@@ -47,6 +47,78 @@ export const configSchema = z.strictObject({
       loginWindowMinutes: durationSeconds.default(15),
     })
     .prefault({}),
+  /** Signs unsubscribe links and outbound webhooks. Default: generated once and kept in the database. */
+  secret: z.string().min(32, 'expected at least 32 characters').optional(),
+  messaging: z
+    .strictObject({
+      /** Every channel goes to the sink provider (the console shows what would have been sent). */
+      sink: bool.default(false),
+      from: z.string().min(3).default('Keepwarm <status@keepwarm.invalid>'),
+      replyTo: z.string().optional(),
+      /** Postal address in the footer of marketing mail (CAN-SPAM); marketing email is refused without it. */
+      postalAddress: z.string().min(5).optional(),
+      quietHoursStart: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM')
+        .default('08:00'),
+      quietHoursEnd: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM')
+        .default('21:00'),
+      defaultTimezone: z.string().default('UTC'),
+      /** Default template variables (company, sender_name, support_email, calendar_link, …). */
+      variables: z.record(z.string(), z.string()).default({}),
+      emailPerSecond: z.coerce.number().positive().default(50),
+    })
+    .prefault({}),
+  smtp: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^smtps?:\/\//, 'expected smtp://… or smtps://…')
+        .optional(),
+      fallbackUrl: z
+        .string()
+        .regex(/^smtps?:\/\//, 'expected smtp://… or smtps://…')
+        .optional(),
+      maxConnections: z.coerce.number().int().min(1).max(100).default(5),
+      timeoutSeconds: durationSeconds.default(20),
+    })
+    .prefault({}),
+  twilio: z
+    .strictObject({
+      accountSid: z
+        .string()
+        .regex(/^AC[0-9a-fA-F]{32}$/, 'expected an Account SID: AC followed by 32 hex digits')
+        .optional(),
+      authToken: z.string().min(8).optional(),
+      baseUrl: z.url().default('https://api.twilio.com'),
+      from: z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +15005550006')
+        .optional(),
+      /** Messages per second per sender number (1 for a long code). */
+      perSenderPerSecond: z.coerce.number().positive().default(1),
+      fallback: z
+        .strictObject({
+          accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected an Account SID'),
+          authToken: z.string().min(8),
+          baseUrl: z.url().default('https://api.twilio.com'),
+          from: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number'),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  slack: z.strictObject({ webhookUrl: z.url().optional() }).prefault({}),
+  mastodon: z
+    .strictObject({
+      url: z.url().optional(),
+      accessToken: z.string().min(8).optional(),
+      visibility: z.enum(['public', 'unlisted', 'private']).default('public'),
+      characterLimit: z.coerce.number().int().min(50).default(500),
+    })
+    .prefault({}),
+  webhooks: z.array(z.strictObject({ name: z.string().min(1), url: z.url(), secret: z.string().min(24) })).default([]),
   web: z
     .strictObject({
       processes: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(64).default(1),
@@ -110,6 +182,43 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
     description: 'Lease on a claimed job before another worker may take it (default 30).',
   },
   { env: 'KEEPWARM_JOBS_MAX_ATTEMPTS', key: 'jobs.maxAttempts', description: 'Attempts before a job is dead (default 10).' },
+  {
+    env: 'KEEPWARM_SECRET',
+    key: 'secret',
+    description: 'Signing secret for unsubscribe links and webhooks (default: generated, kept in the database).',
+  },
+  {
+    env: 'KEEPWARM_MESSAGING_SINK',
+    key: 'messaging.sink',
+    description: 'Send every message to the sink provider instead of real channels (default false).',
+  },
+  { env: 'KEEPWARM_MAIL_FROM', key: 'messaging.from', description: 'From address of outgoing mail.' },
+  {
+    env: 'KEEPWARM_POSTAL_ADDRESS',
+    key: 'messaging.postalAddress',
+    description: 'Postal address in the footer of marketing mail (required to send it).',
+  },
+  { env: 'KEEPWARM_SMTP_URL', key: 'smtp.url', description: 'Primary SMTP server, smtp://user:pass@host:port or smtps://….' },
+  {
+    env: 'KEEPWARM_SMTP_FALLBACK_URL',
+    key: 'smtp.fallbackUrl',
+    description: 'Secondary SMTP server, used when the primary is unreachable or failing.',
+  },
+  { env: 'KEEPWARM_TWILIO_ACCOUNT_SID', key: 'twilio.accountSid', description: 'Twilio Account SID for SMS.' },
+  {
+    env: 'KEEPWARM_TWILIO_AUTH_TOKEN',
+    key: 'twilio.authToken',
+    description: 'Twilio auth token (also verifies inbound webhooks).',
+  },
+  {
+    env: 'KEEPWARM_TWILIO_BASE_URL',
+    key: 'twilio.baseUrl',
+    description: 'Twilio REST base URL (default https://api.twilio.com).',
+  },
+  { env: 'KEEPWARM_TWILIO_FROM', key: 'twilio.from', description: 'Sender number, E.164.' },
+  { env: 'KEEPWARM_SLACK_WEBHOOK_URL', key: 'slack.webhookUrl', description: 'Slack incoming webhook for internal updates.' },
+  { env: 'KEEPWARM_MASTODON_URL', key: 'mastodon.url', description: 'Mastodon instance for public posts.' },
+  { env: 'KEEPWARM_MASTODON_TOKEN', key: 'mastodon.accessToken', description: 'Mastodon access token (write:statuses).' },
   {
     env: 'KEEPWARM_WEB_PROCESSES',
     key: 'web.processes',

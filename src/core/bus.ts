@@ -11,6 +11,8 @@ export interface BusEvents {
   'incident.changed': [incidentId: string];
   /** A job was enqueued by this process. */
   'job.enqueued': [];
+  /** A message of the outbox changed state. */
+  'message.changed': [messageId: string];
 }
 
 export class Bus {

@@ -43,7 +43,7 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
 /** A failure worth retrying later (provider down, timeout, lock contention). */
 export class TransientError extends Error {
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TransientError';
     this.retryAfterMs = options?.retryAfterMs;

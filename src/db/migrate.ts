@@ -1,11 +1,15 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Database, Dialect } from './database.js';
 import * as m001 from './migrations/001-foundation.js';
+import * as m002 from './migrations/002-messaging.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 /** Every migration, in order. One set for both dialects; names never change once released. */
-const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [['001-foundation', m001]];
+const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
+  ['001-foundation', m001],
+  ['002-messaging', m002],
+];
 
 /** Column types that differ between the dialects. Everything else is written once. */
 export function columnTypes(dialect: Dialect) {

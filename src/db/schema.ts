@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 /** Epoch milliseconds (bigint in both dialects). */
 export type Millis = number;
@@ -127,8 +127,83 @@ export interface JobsTable {
   finished_at: Millis | null;
 }
 
-export interface MigrationCounter {
-  id: Generated<number>;
+export interface TemplatesTable {
+  id: string;
+  key: string;
+  locale: string;
+  channel: string;
+  purpose: string;
+  name: string;
+  description: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface TemplateVersionsTable {
+  id: string;
+  template_id: string;
+  version: number;
+  state: string;
+  subject: string | null;
+  body: string;
+  created_by: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  submitted_by: string | null;
+  submitted_at: Millis | null;
+  approved_by: string | null;
+  approved_at: Millis | null;
+  retired_by: string | null;
+  retired_at: Millis | null;
+  review_note: string | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  idempotency_key: string;
+  incident_id: string | null;
+  channel: string;
+  purpose: string;
+  template_key: string | null;
+  template_version_id: string | null;
+  recipient: string;
+  recipient_name: string | null;
+  recipient_ref: string | null;
+  timezone: string | null;
+  drill: DbBool;
+  subject: string | null;
+  body_text: string;
+  body_html: string | null;
+  status: string;
+  status_reason: string | null;
+  provider: string | null;
+  provider_message_id: string | null;
+  attempts: number;
+  metadata: DbJson;
+  created_at: Millis;
+  updated_at: Millis;
+  sent_at: Millis | null;
+  delivered_at: Millis | null;
+  provider_status_at: Millis | null;
+}
+
+export interface MessageAttemptsTable {
+  id: string;
+  message_id: string;
+  at: Millis;
+  provider: string;
+  outcome: string;
+  code: string | null;
+  detail: string | null;
+  duration_ms: number;
+}
+
+export interface SuppressionsTable {
+  channel: string;
+  address: string;
+  reason: string;
+  source: string | null;
+  created_at: Millis;
 }
 
 export interface DB {
@@ -142,6 +217,11 @@ export interface DB {
   incident_components: IncidentComponentsTable;
   incident_events: IncidentEventsTable;
   jobs: JobsTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  messages: MessagesTable;
+  message_attempts: MessageAttemptsTable;
+  suppressions: SuppressionsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -1,7 +1,7 @@
 import type { Bus } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Executor } from '../database.js';
-import { type EnqueueInput, enqueueJob } from './jobs.repo.js';
+import { type EnqueueInput, enqueueJob, enqueueJobs } from './jobs.repo.js';
 
 /** What services use to cause effects outside the process: enqueue inside their transaction. */
 export class JobQueue {
@@ -21,6 +21,13 @@ export class JobQueue {
     // next poll picks the job up.
     if (result.created) queueMicrotask(() => this.#bus.emit('job.enqueued'));
     return result;
+  }
+
+  /** Many at once, in multi-row statements; returns how many were new. */
+  async enqueueMany(trx: Executor, inputs: readonly EnqueueInput[]): Promise<number> {
+    const created = await enqueueJobs(trx, this.#clock.now(), this.#maxAttempts, inputs);
+    if (created > 0) queueMicrotask(() => this.#bus.emit('job.enqueued'));
+    return created;
   }
 
   /**

@@ -65,6 +65,41 @@ export async function enqueueJob(
   return inserted ? { id: inserted.id, created: true } : { id: '', created: false };
 }
 
+/** Many jobs in multi-row statements (a fan-out of thousands of messages is a few statements). */
+export async function enqueueJobs(
+  ex: Executor,
+  now: number,
+  defaultMaxAttempts: number,
+  inputs: readonly EnqueueInput[],
+): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < inputs.length; i += 500) {
+    const rows = inputs.slice(i, i + 500).map((input) => {
+      const id = newId(now);
+      return {
+        id,
+        kind: input.kind,
+        payload: toDbJson(input.payload ?? null),
+        idempotency_key: input.key ?? `${input.kind}:${id}`,
+        state: 'queued',
+        run_at: input.runAt ?? now,
+        attempts: 0,
+        max_attempts: input.maxAttempts ?? defaultMaxAttempts,
+        created_at: now,
+        updated_at: now,
+      };
+    });
+    const inserted = await ex
+      .insertInto('jobs')
+      .values(rows)
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .execute();
+    created += inserted.length;
+  }
+  return created;
+}
+
 /**
  * Claim up to `limit` due jobs: queued with run_at <= now, or running with an expired lease (a
  * crashed worker's). Each claimed job gets a fresh lease token that fences every later write.

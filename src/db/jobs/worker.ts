@@ -30,6 +30,8 @@ export interface JobHandler<S extends z.ZodType = z.ZodType> {
   payload: S;
   run(payload: z.output<S>, ctx: JobContext): Promise<JobResult>;
   backoff?: BackoffPolicy;
+  /** Called once when the job goes dead, to record the failure where people look (e.g. the message). */
+  onDead?(payload: z.output<S>, ctx: JobContext, error: string): Promise<void>;
 }
 
 export function defineJob<S extends z.ZodType>(handler: JobHandler<S>): JobHandler<S> {
@@ -284,9 +286,14 @@ export class JobWorker {
         policy: handler.backoff ?? DEFAULT_BACKOFF,
         random: this.#random,
       });
-      await failJob(this.#db.kysely, job, this.#clock.now(), decision, errorMessage(err));
-      if (decision.state === 'dead') log.error({ err }, 'job dead');
-      else log.warn({ err, retryAt: decision.runAt }, 'job failed; will retry');
+      const failed = await failJob(this.#db.kysely, job, this.#clock.now(), decision, errorMessage(err));
+      if (decision.state === 'dead') {
+        log.error({ err }, 'job dead');
+        const parsed = handler.payload.safeParse(job.payload);
+        if (failed && parsed.success && handler.onDead) {
+          await handler.onDead(parsed.data, ctx, errorMessage(err)).catch((e: unknown) => log.error({ err: e }, 'onDead failed'));
+        }
+      } else log.warn({ err, retryAt: decision.runAt }, 'job failed; will retry');
     } finally {
       clearInterval(heartbeat);
     }

@@ -1,0 +1,472 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { InstallationSecret } from '../app/secret.js';
+import type { Bus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import { AppError, errorMessage, TransientError, unprocessable } from '../core/errors.js';
+import { RateLimiter } from '../core/rate-limit.js';
+import type { Database, Executor } from '../db/database.js';
+import type { JobQueue } from '../db/jobs/job-queue.js';
+import { defineJob, type JobContext, type JobHandler, type JobResult } from '../db/jobs/worker.js';
+import * as repo from './messages.repo.js';
+import {
+  type Consent,
+  consentRefusal,
+  FINAL_STATUSES,
+  isOutbound,
+  isValidTimeZone,
+  localParts,
+  type OutboundChannel,
+  quietHoursDeferral,
+} from './messaging.js';
+import { type OutboundMessage, type Provider, ProviderError, warrantsFailover } from './providers/provider.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import { addSuppression, isSuppressed, normalizeAddress } from './suppressions.repo.js';
+import type { ApprovedTemplate, TemplateSource } from './templates.contract.js';
+import { unsubscribeUrl } from './unsubscribe.js';
+
+export const DELIVER_JOB = 'messaging.deliver';
+
+export interface Recipient {
+  /** Email address, E.164 phone number, or the target name for slack/social/webhook. */
+  address: string;
+  name?: string | undefined;
+  /** The lead, subscriber or user this is for. */
+  ref?: string | undefined;
+  timezone?: string | undefined;
+  consent?: Consent | undefined;
+  /** Per-recipient template variables (first_name, company, …). */
+  variables?: Record<string, unknown> | undefined;
+}
+
+export interface DispatchRequest {
+  templateKey: string;
+  locale?: string | undefined;
+  recipients: readonly Recipient[];
+  /** Facts shared by every recipient (incident, status, fallback URL, …). */
+  variables?: Record<string, unknown> | undefined;
+  incidentId?: string | null | undefined;
+  /** Which step of a sequence or cadence this is: part of the idempotency key. */
+  step: string;
+  drill?: boolean | undefined;
+  /** Deliver no earlier than this (a sequence step). */
+  runAt?: number | undefined;
+}
+
+export interface DispatchResult {
+  channel: OutboundChannel;
+  templateVersionId: string;
+  /** Messages created now; the others existed already (same idempotency key). */
+  created: number;
+  existing: number;
+  messageIds: string[];
+}
+
+export interface OutboxOptions {
+  publicUrl: string;
+  postalAddress: string | undefined;
+  quietHoursStart: string;
+  quietHoursEnd: string;
+  defaultTimezone: string;
+  variables: Record<string, string>;
+  emailPerSecond: number;
+  smsPerSenderPerSecond: number;
+  /** Give up on one provider attempt after this long. */
+  sendTimeoutMs: number;
+}
+
+/** The idempotency key of a message: incident + channel + recipient + template + step. */
+export function messageKey(input: {
+  incidentId: string | null | undefined;
+  channel: OutboundChannel;
+  address: string;
+  templateKey: string;
+  step: string;
+}): string {
+  const address =
+    input.channel === 'email' || input.channel === 'sms' ? normalizeAddress(input.channel, input.address) : input.address;
+  return [input.incidentId ?? '-', input.channel, address, input.templateKey, input.step].join('|');
+}
+
+/**
+ * The durable outbox: messages are rendered and written with their delivery jobs in the caller's
+ * transaction, then delivered exactly once per idempotency key through the channel's providers,
+ * with consent, suppression, quiet hours, rate limits and failover applied at delivery time.
+ */
+export class OutboxService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #bus: Bus;
+  readonly #jobs: JobQueue;
+  readonly #templates: TemplateSource;
+  readonly #providers: ProviderRegistry;
+  readonly #secret: InstallationSecret;
+  readonly #log: Logger;
+  readonly #options: OutboxOptions;
+  readonly #buckets = new Map<string, RateLimiter>();
+
+  constructor(deps: {
+    db: Database;
+    clock: Clock;
+    bus: Bus;
+    jobs: JobQueue;
+    templates: TemplateSource;
+    providers: ProviderRegistry;
+    secret: InstallationSecret;
+    log: Logger;
+    options: OutboxOptions;
+  }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#bus = deps.bus;
+    this.#jobs = deps.jobs;
+    this.#templates = deps.templates;
+    this.#providers = deps.providers;
+    this.#secret = deps.secret;
+    this.#log = deps.log;
+    this.#options = deps.options;
+  }
+
+  get providers(): ProviderRegistry {
+    return this.#providers;
+  }
+
+  /**
+   * Render an approved template for every recipient and queue the messages, inside `trx`. A
+   * recipient whose rendering fails (a missing variable) fails the whole dispatch, naming the
+   * recipient and the variable, so nothing is half-sent.
+   */
+  async dispatch(trx: Executor, request: DispatchRequest): Promise<DispatchResult> {
+    const template = await this.#templates.requireApproved(trx, request.templateKey, request.locale);
+    if (!isOutbound(template.channel)) {
+      throw unprocessable(
+        'not_sendable',
+        `Template ${template.key} is for the ${template.channel} channel, which is shown, not sent.`,
+        { template: template.key },
+      );
+    }
+    const channel = template.channel;
+    const secret = await this.#secret.get();
+    const now = this.#clock.now();
+    const messages: repo.NewMessage[] = request.recipients.map((recipient, index) =>
+      this.#compose(template, channel, recipient, index, request, secret),
+    );
+    const created = await repo.insertMessages(trx, now, messages);
+    await this.#jobs.enqueueMany(
+      trx,
+      [...created.values()].map((id) => ({
+        kind: DELIVER_JOB,
+        payload: { messageId: id },
+        key: `${DELIVER_JOB}:${id}`,
+        ...(request.runAt !== undefined && { runAt: request.runAt }),
+      })),
+    );
+    return {
+      channel,
+      templateVersionId: template.versionId,
+      created: created.size,
+      existing: messages.length - created.size,
+      messageIds: [...created.values()],
+    };
+  }
+
+  #compose(
+    template: ApprovedTemplate,
+    channel: OutboundChannel,
+    recipient: Recipient,
+    index: number,
+    request: DispatchRequest,
+    secret: string,
+  ): repo.NewMessage {
+    const timezone = recipient.timezone ?? this.#options.defaultTimezone;
+    if (!isValidTimeZone(timezone)) {
+      throw unprocessable(
+        'invalid_timezone',
+        `Recipient ${index + 1} (${recipient.address}): unknown time zone ${JSON.stringify(timezone)}.`,
+        {
+          field: `recipients.${index}.timezone`,
+        },
+      );
+    }
+    const key = messageKey({
+      incidentId: request.incidentId,
+      channel,
+      address: recipient.address,
+      templateKey: template.key,
+      step: request.step,
+    });
+    const unsubscribe =
+      channel === 'email'
+        ? unsubscribeUrl(this.#options.publicUrl, secret, { c: 'email', a: normalizeAddress('email', recipient.address) })
+        : undefined;
+    const variables = {
+      ...this.#options.variables,
+      ...request.variables,
+      ...recipient.variables,
+      ...(unsubscribe && { unsubscribe_url: unsubscribe }),
+    };
+    const footer =
+      channel === 'email' && template.purpose === 'marketing' && unsubscribe
+        ? { unsubscribeUrl: unsubscribe, postalAddress: this.#requirePostalAddress(template) }
+        : undefined;
+    let rendered: ReturnType<TemplateSource['render']>;
+    try {
+      rendered = this.#templates.render(template, variables, footer);
+    } catch (err) {
+      if (err instanceof AppError) {
+        throw new AppError(err.status, err.code, `Recipient ${index + 1} (${recipient.address}): ${err.message}`, {
+          recipient: index,
+          address: recipient.address,
+          ...(typeof err.details === 'object' && !Array.isArray(err.details) ? err.details : { problems: err.details }),
+        });
+      }
+      throw err;
+    }
+    return {
+      idempotencyKey: key,
+      incidentId: request.incidentId ?? null,
+      channel,
+      purpose: template.purpose,
+      templateKey: template.key,
+      templateVersionId: template.versionId,
+      recipient: recipient.address,
+      recipientName: recipient.name ?? null,
+      recipientRef: recipient.ref ?? null,
+      timezone,
+      drill: request.drill ?? false,
+      subject: rendered.subject ?? null,
+      bodyText: rendered.text,
+      bodyHtml: rendered.html ?? null,
+      metadata: {
+        step: request.step,
+        ...(recipient.consent && { consent: recipient.consent }),
+        ...(unsubscribe && { unsubscribe_url: unsubscribe }),
+      },
+    };
+  }
+
+  #requirePostalAddress(template: ApprovedTemplate): string {
+    if (!this.#options.postalAddress) {
+      throw unprocessable(
+        'postal_address_missing',
+        `Template ${template.key} is marketing email, which must carry a postal address: set messaging.postalAddress (KEEPWARM_POSTAL_ADDRESS).`,
+        { setting: 'messaging.postalAddress' },
+      );
+    }
+    return this.#options.postalAddress;
+  }
+
+  /** The delivery job: one message, one provider chain, outcome recorded with every attempt. */
+  deliverJob(): JobHandler {
+    return defineJob({
+      kind: DELIVER_JOB,
+      payload: z.object({ messageId: z.string() }),
+      backoff: { baseMs: 5_000, maxMs: 30 * 60_000 },
+      run: (payload, ctx) => this.#deliver(payload.messageId, ctx),
+      onDead: async (payload, _ctx, error) => {
+        const now = this.#clock.now();
+        await this.#db.tx((trx) => repo.updateMessage(trx, payload.messageId, { status: 'dead', statusReason: error, now }));
+        this.#bus.emit('message.changed', payload.messageId);
+      },
+    });
+  }
+
+  async #deliver(messageId: string, ctx: JobContext): Promise<JobResult> {
+    const db = this.#db.kysely;
+    const message = await repo.findMessage(db, messageId);
+    if (!message || FINAL_STATUSES.has(message.status)) return undefined;
+    const now = this.#clock.now();
+
+    const suppressible = message.channel === 'email' || message.channel === 'sms';
+    const suppressed = suppressible && (await isSuppressed(db, message.channel as 'email' | 'sms', message.recipient));
+    const refusal = consentRefusal({
+      channel: message.channel,
+      purpose: message.purpose,
+      consent: message.metadata.consent as Consent | undefined,
+      suppressed,
+    });
+    if (refusal) {
+      await ctx.transaction((trx) => repo.updateMessage(trx, messageId, { status: 'suppressed', statusReason: refusal, now }));
+      this.#bus.emit('message.changed', messageId);
+      return undefined;
+    }
+
+    if (message.channel === 'sms' && message.purpose === 'marketing') {
+      const tz = message.timezone ?? this.#options.defaultTimezone;
+      const deferUntil = quietHoursDeferral(now, tz, this.#options.quietHoursStart, this.#options.quietHoursEnd);
+      if (deferUntil !== null) {
+        const local = localParts(deferUntil, tz);
+        const hhmm = `${String(Math.floor(local.minutes / 60)).padStart(2, '0')}:${String(local.minutes % 60).padStart(2, '0')}`;
+        await repo.updateMessage(db, messageId, { statusReason: `deferred by quiet hours until ${hhmm} ${tz}`, now });
+        return { rescheduleAt: deferUntil };
+      }
+    }
+
+    const chain = this.#providers.chain(message.channel, message.drill);
+    if (chain.length === 0) {
+      await ctx.transaction((trx) =>
+        repo.updateMessage(trx, messageId, {
+          status: 'failed',
+          statusReason: `no ${message.channel} provider is configured`,
+          now,
+        }),
+      );
+      this.#bus.emit('message.changed', messageId);
+      return undefined;
+    }
+    const outbound = this.#outbound(message, ctx.job.attempts > 1 && message.status === 'sending');
+    const primary = chain[0] as Provider;
+    const wait = this.#rateLimit(primary, outbound);
+    if (wait > 0) return { rescheduleAt: now + wait };
+
+    if (outbound.inDoubt) {
+      // A previous attempt stopped mid-send. Ask the provider whether it arrived, where it can tell.
+      for (const provider of chain) {
+        const found = await provider.lookup?.(outbound, message.updatedAt - 60_000).catch(() => null);
+        if (found) {
+          await this.#recordSent(ctx, message, provider, found.providerMessageId, found.status, 0, 'found after interruption');
+          return undefined;
+        }
+      }
+    }
+
+    await repo.updateMessage(db, messageId, { status: 'sending', attemptsDelta: 1, now });
+    let last: unknown;
+    for (const provider of chain) {
+      const started = performance.now();
+      const timeout = AbortSignal.any([ctx.signal, AbortSignal.timeout(this.#options.sendTimeoutMs)]);
+      try {
+        const result = await provider.send(outbound, timeout);
+        await this.#recordSent(
+          ctx,
+          message,
+          provider,
+          result.providerMessageId,
+          result.status,
+          performance.now() - started,
+          result.detail ?? null,
+        );
+        return undefined;
+      } catch (err) {
+        last = err;
+        const perr = err instanceof ProviderError ? err : new ProviderError('transient', errorMessage(err), { cause: err });
+        await repo.insertAttempt(db, {
+          messageId,
+          at: this.#clock.now(),
+          provider: provider.name,
+          outcome: perr.kind,
+          code: perr.code ?? null,
+          detail: perr.message,
+          durationMs: performance.now() - started,
+        });
+        ctx.log.warn({ provider: provider.name, kind: perr.kind, code: perr.code }, 'provider send failed');
+        if (!warrantsFailover(perr)) break;
+      }
+    }
+    return this.#afterFailure(ctx, message, last);
+  }
+
+  async #afterFailure(ctx: JobContext, message: repo.Message, err: unknown): Promise<JobResult> {
+    const now = this.#clock.now();
+    const perr = err instanceof ProviderError ? err : null;
+    if (perr && (perr.kind === 'recipient' || perr.kind === 'permanent')) {
+      await ctx.transaction(async (trx) => {
+        await repo.updateMessage(trx, message.id, {
+          status: 'failed',
+          statusReason: `${perr.code ? `${perr.code}: ` : ''}${perr.message}`,
+          now,
+        });
+        if (perr.suppress && (message.channel === 'email' || message.channel === 'sms')) {
+          await addSuppression(trx, {
+            channel: message.channel,
+            address: message.recipient,
+            reason: `provider ${perr.code ?? 'opt-out'}`,
+            source: message.id,
+            at: now,
+          });
+        }
+      });
+      this.#bus.emit('message.changed', message.id);
+      return undefined;
+    }
+    if (perr?.kind === 'rate_limited') {
+      await repo.updateMessage(this.#db.kysely, message.id, {
+        status: 'queued',
+        statusReason: 'provider asked to slow down',
+        now,
+      });
+      return { rescheduleAt: now + (perr.retryAfterMs ?? 30_000) };
+    }
+    await repo.updateMessage(this.#db.kysely, message.id, { statusReason: errorMessage(err), now });
+    throw new TransientError(`every provider failed: ${errorMessage(err)}`, { retryAfterMs: perr?.retryAfterMs });
+  }
+
+  async #recordSent(
+    ctx: JobContext,
+    message: repo.Message,
+    provider: Provider,
+    providerMessageId: string,
+    status: 'sent' | 'delivered',
+    durationMs: number,
+    detail: string | null,
+  ): Promise<void> {
+    const now = this.#clock.now();
+    await ctx.transaction(async (trx) => {
+      await repo.updateMessage(trx, message.id, {
+        status,
+        statusReason: null,
+        provider: provider.name,
+        providerMessageId,
+        sentAt: now,
+        ...(status === 'delivered' && { deliveredAt: now }),
+        now,
+      });
+      await repo.insertAttempt(trx, {
+        messageId: message.id,
+        at: now,
+        provider: provider.name,
+        outcome: 'sent',
+        code: null,
+        detail,
+        durationMs,
+      });
+    });
+    this.#bus.emit('message.changed', message.id);
+  }
+
+  #outbound(message: repo.Message, inDoubt: boolean): OutboundMessage {
+    return {
+      id: message.id,
+      idempotencyKey: message.idempotencyKey,
+      channel: message.channel,
+      to: message.recipient,
+      toName: message.recipientName ?? undefined,
+      subject: message.subject ?? undefined,
+      text: message.bodyText,
+      html: message.bodyHtml ?? undefined,
+      purpose: message.purpose,
+      unsubscribeUrl: typeof message.metadata.unsubscribe_url === 'string' ? message.metadata.unsubscribe_url : undefined,
+      statusCallbackUrl: message.channel === 'sms' ? `${this.#options.publicUrl}/api/v1/hooks/twilio/status` : undefined,
+      inDoubt,
+      metadata: message.metadata,
+    };
+  }
+
+  /** Milliseconds to wait for a token of this provider's bucket (0: go now, token taken). */
+  #rateLimit(provider: Provider, message: OutboundMessage): number {
+    const key = provider.rateKey(message);
+    if (key === null) return 0;
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      const perSecond = message.channel === 'sms' ? this.#options.smsPerSenderPerSecond : this.#options.emailPerSecond;
+      bucket = new RateLimiter({
+        capacity: Math.max(1, Math.ceil(perSecond)),
+        perMs: (1000 * Math.max(1, Math.ceil(perSecond))) / perSecond,
+        clock: this.#clock,
+      });
+      this.#buckets.set(key, bucket);
+    }
+    const decision = bucket.take('tokens');
+    return decision.ok ? 0 : Math.max(1, decision.retryAfterMs);
+  }
+}
