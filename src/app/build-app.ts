@@ -13,6 +13,7 @@ import { registerIncidentConsole } from '../incidents/incidents.console.js';
 import { registerIncidentRoutes } from '../incidents/incidents.routes.js';
 import { StatusDocumentServer } from '../incidents/statuspage.routes.js';
 import { registerInboundRoutes } from '../messaging/inbound/inbound.routes.js';
+import { registerMessageConsole } from '../messaging/messages.console.js';
 import { registerMessageRoutes } from '../messaging/messages.routes.js';
 import { registerTemplateConsole } from '../messaging/templates.console.js';
 import { registerTemplateRoutes } from '../messaging/templates.routes.js';
@@ -89,6 +90,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerComponentConsole(scoped, services.components);
     registerIncidentConsole(scoped, services);
     registerMessageRoutes(scoped, services);
+    registerMessageConsole(scoped, services);
     registerTemplateRoutes(scoped, services);
     registerTemplateConsole(scoped, services);
     registerInboundRoutes(scoped, services);

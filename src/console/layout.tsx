@@ -32,6 +32,8 @@ export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): Fas
 const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => boolean }> = [
   { href: '/console/incidents', label: 'Incidents', show: (a) => can(a.role, 'incidents.read') },
   { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
+  { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },
+  { href: '/console/outbox', label: 'Outbox', show: (a) => can(a.role, 'messages.read') },
   { href: '/console/audit', label: 'Audit log', show: (a) => can(a.role, 'audit.read') },
 ];
 

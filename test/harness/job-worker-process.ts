@@ -42,7 +42,7 @@ const worker = new JobWorker({
   clock: systemClock,
   log: silentLogger,
   handlers: mode === 'drain' ? [record] : [hang],
-  workerId,
+  ...(workerId !== 'auto' && { workerId }),
   concurrency: mode === 'drain' ? 8 : 1,
   leaseMs: 60_000,
 });

@@ -290,6 +290,30 @@ describeEachDialect('jobs queue contract', (dialect) => {
     expect(await findJobByKey(db.kysely, 'killed')).toMatchObject({ state: 'done', attempts: 2 });
   }, 60_000);
 
+  test('a restarted worker on the same host takes over a dead worker\'s jobs at once, without waiting for the lease', async () => {
+    await db.tx((trx) => queue.enqueue(trx, { kind: 'test.hang', payload: {}, key: 'orphan' }));
+    const child = spawnTs('test/harness/job-worker-process.ts', ['hang', scratch.url, 'auto']);
+    await waitForLine(child, /^started /);
+    const alive = worker([]);
+    expect(await alive.recoverOrphans()).toBe(0);
+    child.kill('SIGKILL');
+    await waitForExit(child);
+    const finisher = defineJob({
+      kind: 'test.hang',
+      payload: z.object({}).passthrough(),
+      async run(_p, ctx) {
+        ran.push(ctx.job.idempotencyKey);
+        return undefined;
+      },
+    });
+    const w = worker([finisher]);
+    clock.set(Date.now());
+    expect(await w.pump()).toBe(0);
+    expect(await w.recoverOrphans()).toBe(1);
+    expect(await w.pump()).toBe(1);
+    expect(ran).toEqual(['orphan']);
+  }, 60_000);
+
   test('dead jobs are listed for operators', async () => {
     await db.tx((trx) => queue.enqueue(trx, { kind: 'test.unknown', payload: {}, key: 'orphan-kind', maxAttempts: 1 }));
     expect((await listJobs(db.kysely, { state: 'queued' })).map((j) => j.idempotencyKey)).toContain('orphan-kind');

@@ -213,6 +213,29 @@ export async function extendLease(ex: Executor, job: Job, leaseExpiresAt: number
   return Number(res.numUpdatedRows) === 1;
 }
 
+/** Workers holding leases on running jobs, with how many each holds. */
+export async function leaseHolders(ex: Executor): Promise<Array<{ lockedBy: string; n: number }>> {
+  const rows = await ex
+    .selectFrom('jobs')
+    .select(['locked_by', sql<number>`count(*)`.as('n')])
+    .where('state', '=', 'running')
+    .where('locked_by', 'is not', null)
+    .groupBy('locked_by')
+    .execute();
+  return rows.map((r) => ({ lockedBy: r.locked_by as string, n: Number(r.n) }));
+}
+
+/** End the leases of a worker known to be gone, so its jobs can be claimed now. */
+export async function expireLeasesOf(ex: Executor, lockedBy: string, now: number): Promise<number> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({ lease_expires_at: now })
+    .where('state', '=', 'running')
+    .where('locked_by', '=', lockedBy)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
 export async function findJobByKey(ex: Executor, key: string): Promise<Job | undefined> {
   const row = await ex.selectFrom('jobs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
   return row ? toJob(row) : undefined;

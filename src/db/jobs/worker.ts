@@ -6,7 +6,7 @@ import { errorMessage, PermanentError, TransientError } from '../../core/errors.
 import { newSecret } from '../../core/ids.js';
 import type { Database, Executor } from '../database.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, decideAfterFailure, type Job } from './jobs.js';
-import { claimJobs, completeJob, extendLease, failJob, releaseJob } from './jobs.repo.js';
+import { claimJobs, completeJob, expireLeasesOf, extendLease, failJob, leaseHolders, releaseJob } from './jobs.repo.js';
 
 export interface JobContext {
   job: Job;
@@ -52,6 +52,15 @@ export interface WorkerOptions {
 
 class LeaseLostError extends Error {}
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Claims due jobs and runs their handlers. `start()` runs it in the background with real timers;
  * `pump()` runs everything due at the clock's current time and returns (tests, CLI drains).
@@ -95,7 +104,29 @@ export class JobWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#loop = this.#runLoop();
+    this.#loop = this.recoverOrphans()
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not check for orphaned leases'))
+      .then(() => this.#runLoop());
+  }
+
+  /**
+   * A worker on this host that died (killed, crashed) leaves leases behind until they expire. Its
+   * process id is in the lease holder's name: if no such process runs any more, end its leases
+   * now, so a restarted Keepwarm resumes at once instead of after the lease time. Returns how
+   * many jobs were freed. (A live process with a reused id only means waiting for expiry.)
+   */
+  async recoverOrphans(): Promise<number> {
+    const host = hostname();
+    let freed = 0;
+    for (const { lockedBy } of await leaseHolders(this.#db.kysely)) {
+      const [holderHost, pidText] = lockedBy.split(':');
+      const pid = Number(pidText);
+      if (holderHost !== host || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+      const n = await expireLeasesOf(this.#db.kysely, lockedBy, this.#clock.now());
+      if (n > 0) this.#log.warn({ lockedBy, jobs: n }, 'took over the jobs of a worker that is gone');
+      freed += n;
+    }
+    return freed;
   }
 
   /**
