@@ -344,7 +344,9 @@ export class OutboxService {
           result.providerMessageId,
           result.status,
           performance.now() - started,
-          result.detail ?? null,
+          outbound.inDoubt
+            ? 'sent again after an interrupted attempt (same idempotency key; the first may also have arrived)'
+            : (result.detail ?? null),
         );
         return undefined;
       } catch (err) {
@@ -397,7 +399,8 @@ export class OutboxService {
       });
       return { rescheduleAt: now + (perr.retryAfterMs ?? 30_000) };
     }
-    await repo.updateMessage(this.#db.kysely, message.id, { statusReason: errorMessage(err), now });
+    // Back to queued: the attempt is known to have failed (a message left in "sending" is in doubt).
+    await repo.updateMessage(this.#db.kysely, message.id, { status: 'queued', statusReason: errorMessage(err), now });
     throw new TransientError(`every provider failed: ${errorMessage(err)}`, { retryAfterMs: perr?.retryAfterMs });
   }
 
