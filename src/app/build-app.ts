@@ -51,7 +51,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   });
   const openapi = new OpenApiRegistry();
   const router = new Router(app, services.auth, openapi);

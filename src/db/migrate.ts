@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Database, Dialect } from './database.js';
 import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-messaging.js';
+import * as m003 from './migrations/003-inbound.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -9,6 +10,7 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<voi
 const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['001-foundation', m001],
   ['002-messaging', m002],
+  ['003-inbound', m003],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

@@ -206,6 +206,23 @@ export interface SuppressionsTable {
   created_at: Millis;
 }
 
+/** SMS (and later other channels) received from people: see src/messaging/inbound. */
+export interface InboundMessagesTable {
+  id: string;
+  channel: string;
+  provider_message_id: string;
+  from_address: string;
+  to_address: string;
+  body: string;
+  /** stop | start | help | conversation */
+  kind: string;
+  received_at: Millis;
+  /** Every parameter the provider sent, as received. */
+  params: DbJson;
+  handled_at: Millis | null;
+  outcome: string | null;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -222,6 +239,7 @@ export interface DB {
   messages: MessagesTable;
   message_attempts: MessageAttemptsTable;
   suppressions: SuppressionsTable;
+  inbound_messages: InboundMessagesTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { InstallationSecret } from '../app/secret.js';
 import type { Bus } from '../core/bus.js';
-import type { Clock } from '../core/clock.js';
+import { type Clock, DAY } from '../core/clock.js';
 import { AppError, errorMessage, TransientError, unprocessable } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Database, Executor } from '../db/database.js';
 import type { JobQueue } from '../db/jobs/job-queue.js';
 import { defineJob, type JobContext, type JobHandler, type JobResult } from '../db/jobs/worker.js';
+import { findInboundByProviderId } from './inbound/inbound.repo.js';
 import * as repo from './messages.repo.js';
 import {
   type Consent,
@@ -51,6 +52,11 @@ export interface DispatchRequest {
   drill?: boolean | undefined;
   /** Deliver no earlier than this (a sequence step). */
   runAt?: number | undefined;
+  /**
+   * Extra facts kept on each message (not from the API). `reply_to_inbound: <provider message id>`
+   * marks the answer to an inbound STOP or HELP text (see #answersKeyword).
+   */
+  metadata?: Record<string, unknown> | undefined;
 }
 
 export interface DispatchResult {
@@ -238,6 +244,7 @@ export class OutboxService {
       bodyText: rendered.text,
       bodyHtml: rendered.html ?? null,
       metadata: {
+        ...request.metadata,
         step: request.step,
         ...(recipient.consent && { consent: recipient.consent }),
         ...(unsubscribe && { unsubscribe_url: unsubscribe }),
@@ -279,12 +286,15 @@ export class OutboxService {
 
     const suppressible = message.channel === 'email' || message.channel === 'sms';
     const suppressed = suppressible && (await isSuppressed(db, message.channel as 'email' | 'sms', message.recipient));
-    const refusal = consentRefusal({
-      channel: message.channel,
-      purpose: message.purpose,
-      consent: message.metadata.consent as Consent | undefined,
-      suppressed,
-    });
+    const refusal =
+      suppressed && (await this.#answersKeyword(message, now))
+        ? null
+        : consentRefusal({
+            channel: message.channel,
+            purpose: message.purpose,
+            consent: message.metadata.consent as Consent | undefined,
+            suppressed,
+          });
     if (refusal) {
       await ctx.transaction((trx) => repo.updateMessage(trx, messageId, { status: 'suppressed', statusReason: refusal, now }));
       this.#bus.emit('message.changed', messageId);
@@ -366,6 +376,24 @@ export class OutboxService {
       }
     }
     return this.#afterFailure(ctx, message, last);
+  }
+
+  /**
+   * The one message that may reach a number that opted out: the transactional answer to the STOP
+   * (the confirmation carriers expect) or HELP text that number itself sent, within a day. The
+   * inbound text must exist (only signature-verified webhooks record them) and come from the
+   * same number, so the exception cannot be used to reach anyone else.
+   */
+  async #answersKeyword(message: repo.Message, now: number): Promise<boolean> {
+    const sid = message.metadata.reply_to_inbound;
+    if (message.channel !== 'sms' || message.purpose !== 'transactional' || typeof sid !== 'string') return false;
+    const inbound = await findInboundByProviderId(this.#db.kysely, sid);
+    return (
+      inbound !== undefined &&
+      (inbound.kind === 'stop' || inbound.kind === 'help') &&
+      normalizeAddress('sms', inbound.from) === normalizeAddress('sms', message.recipient) &&
+      now - inbound.receivedAt < DAY
+    );
   }
 
   async #afterFailure(ctx: JobContext, message: repo.Message, err: unknown): Promise<JobResult> {
