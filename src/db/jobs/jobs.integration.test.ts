@@ -290,7 +290,7 @@ describeEachDialect('jobs queue contract', (dialect) => {
     expect(await findJobByKey(db.kysely, 'killed')).toMatchObject({ state: 'done', attempts: 2 });
   }, 60_000);
 
-  test('a restarted worker on the same host takes over a dead worker\'s jobs at once, without waiting for the lease', async () => {
+  test("a restarted worker on the same host takes over a dead worker's jobs at once, without waiting for the lease", async () => {
     await db.tx((trx) => queue.enqueue(trx, { kind: 'test.hang', payload: {}, key: 'orphan' }));
     const child = spawnTs('test/harness/job-worker-process.ts', ['hang', scratch.url, 'auto']);
     await waitForLine(child, /^started /);

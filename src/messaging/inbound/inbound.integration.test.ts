@@ -9,7 +9,6 @@ import { buildApp } from '../../app/build-app.js';
 import { listAudit } from '../../audit/audit.repo.js';
 import { newId } from '../../core/ids.js';
 import { findMessage, insertMessages, listMessages, type Message, updateMessage } from '../messages.repo.js';
-import type { DispatchRequest } from '../outbox.service.js';
 import { isSuppressed, listSuppressions } from '../suppressions.repo.js';
 import { unsubscribeUrl } from '../unsubscribe.js';
 import type { ConversationHandler, InboundSms } from './conversation.js';
