@@ -4,6 +4,7 @@ import type { Services } from '../app/services.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import type { ComponentInput } from '../incidents/components.service.js';
+import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'demo seed', role: 'admin', ip: null };
@@ -47,6 +48,8 @@ export async function seedDemo(services: Services): Promise<DemoCredentials> {
   if ((await services.components.list()).length === 0) {
     for (const component of DEMO_COMPONENTS) await services.components.create(SEED_ACTOR, component);
   }
+  // The default template library, approved without legal review: demo only.
+  await seedDefaultTemplates(services.db, services.clock, { approve: true });
   return { email: DEMO_ADMIN, password, token };
 }
 

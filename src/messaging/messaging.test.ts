@@ -12,16 +12,9 @@ describe('provider status reports', () => {
   });
 
   test("Twilio's statuses in Keepwarm's words", () => {
-    expect(['queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'receiving'].map(fromTwilioStatus)).toEqual([
-      'sending',
-      'sending',
-      'sent',
-      'delivered',
-      'delivered',
-      'bounced',
-      'failed',
-      null,
-    ]);
+    expect(
+      ['queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'receiving'].map(fromTwilioStatus),
+    ).toEqual(['sending', 'sending', 'sent', 'delivered', 'delivered', 'bounced', 'failed', null]);
   });
 });
 
@@ -32,7 +25,9 @@ describe('consent', () => {
       'marketing email needs recorded consent',
     );
     expect(consentRefusal({ channel: 'sms', purpose: 'marketing', consent: { sms: true }, suppressed: false })).toBeNull();
-    expect(consentRefusal({ channel: 'sms', purpose: 'transactional', consent: { sms: false }, suppressed: false })).toBe('no sms consent');
+    expect(consentRefusal({ channel: 'sms', purpose: 'transactional', consent: { sms: false }, suppressed: false })).toBe(
+      'no sms consent',
+    );
     expect(consentRefusal({ channel: 'sms', purpose: 'transactional', consent: { sms: true }, suppressed: true })).toBe(
       'recipient opted out of sms',
     );

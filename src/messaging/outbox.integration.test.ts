@@ -54,7 +54,9 @@ describeEachDialect('outbox delivery', (dialect) => {
 
   test('opted-out recipients, refused consent and marketing without consent are suppressed with the reason', async () => {
     const c = ctx();
-    await c.db.tx((trx) => addSuppression(trx, { channel: 'email', address: 'Gone@Example.test', reason: 'unsubscribe', at: c.clock.now() }));
+    await c.db.tx((trx) =>
+      addSuppression(trx, { channel: 'email', address: 'Gone@Example.test', reason: 'unsubscribe', at: c.clock.now() }),
+    );
     await queue(c, [
       { recipient: 'gone@example.test', idempotencyKey: 's-optout' },
       { recipient: '+15005550006', channel: 'sms', idempotencyKey: 's-consent', metadata: { consent: { sms: false } } },
@@ -97,12 +99,21 @@ describeEachDialect('outbox delivery', (dialect) => {
     expect(await c.worker.pump()).toBe(0);
     c.clock.advance(1);
     await c.worker.pump();
-    expect(await findMessageByKey(c.db.kysely, 'quiet')).toMatchObject({ status: 'delivered', sentAt: Date.parse('2026-03-10T15:00:00Z') });
+    expect(await findMessageByKey(c.db.kysely, 'quiet')).toMatchObject({
+      status: 'delivered',
+      sentAt: Date.parse('2026-03-10T15:00:00Z'),
+    });
   });
 
   test('one message per idempotency key: queueing it again changes nothing, a delivered message is never sent again', async () => {
     const c = ctx();
-    const key = messageKey({ incidentId: 'inc-1', channel: 'email', address: 'Buyer@Example.test', templateKey: 'email.initial_ack', step: 'ack' });
+    const key = messageKey({
+      incidentId: 'inc-1',
+      channel: 'email',
+      address: 'Buyer@Example.test',
+      templateKey: 'email.initial_ack',
+      step: 'ack',
+    });
     expect(key).toBe('inc-1|email|buyer@example.test|email.initial_ack|ack');
     await queue(c, [{ recipient: 'buyer@example.test', idempotencyKey: key }]);
     await queue(c, [{ recipient: 'buyer@example.test', idempotencyKey: key }]);
