@@ -4,11 +4,13 @@
  * {"bench","figures","reference","ratio","target","pass"}. Exit 0 whether or not targets are met;
  * non-zero only when a benchmark could not run (2: unknown name).
  */
+
+import { fanout } from './fanout.js';
 import { cleanupNow } from './lib/process.js';
 import { type Benchmark, BenchUnavailable } from './lib/types.js';
 import { statusSurge } from './status-surge.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [statusSurge];
+export const BENCHMARKS: readonly Benchmark[] = [statusSurge, fanout];
 
 function listKnown(out: (line: string) => void): void {
   out('known benchmarks:');

@@ -126,7 +126,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
-      concurrency: z.coerce.number().int().min(1).max(256).default(8),
+      concurrency: z.coerce.number().int().min(1).max(1024).default(32),
       leaseSeconds: durationSeconds.default(30),
       maxAttempts: z.coerce.number().int().min(1).max(100).default(10),
       pollMilliseconds: z.coerce.number().int().min(10).default(200),
@@ -175,7 +175,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
     key: 'auth.sessionHours',
     description: 'Console session lifetime since last use (default 12).',
   },
-  { env: 'KEEPWARM_JOBS_CONCURRENCY', key: 'jobs.concurrency', description: 'Jobs a worker runs at once (default 8).' },
+  { env: 'KEEPWARM_JOBS_CONCURRENCY', key: 'jobs.concurrency', description: 'Jobs a worker runs at once (default 32).' },
   {
     env: 'KEEPWARM_JOBS_LEASE_SECONDS',
     key: 'jobs.leaseSeconds',

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 
@@ -68,7 +68,7 @@ function openSqlite(url: string, options: OpenOptions): Database {
   conn.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
-  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
+  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
   return {
     dialect: 'sqlite',
     kysely,
@@ -91,6 +91,26 @@ function openSqlite(url: string, options: OpenOptions): Database {
     },
     async ping() {
       await sql`select 1`.execute(kysely);
+    },
+  };
+}
+
+/**
+ * Kysely prepares every query anew; with better-sqlite3 preparing costs more than running a small
+ * statement. Keep prepared statements by SQL text (one connection, queries never overlap).
+ */
+function withStatementCache(conn: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => conn.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        statement = conn.prepare(sqlText);
+        if (cache.size >= 1000) cache.clear();
+        cache.set(sqlText, statement);
+      }
+      return statement;
     },
   };
 }

@@ -144,6 +144,67 @@ export async function findMessage(ex: Executor, id: string): Promise<Message | u
   return row ? toMessage(row) : undefined;
 }
 
+/**
+ * Record sends of many messages in one statement: status, provider, its message id and the time.
+ * Per-message values go through CASE on the id.
+ */
+export async function markSent(
+  ex: Executor,
+  sent: ReadonlyArray<{ id: string; status: 'sent' | 'delivered'; provider: string; providerMessageId: string }>,
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < sent.length; i += 200) {
+    const chunk = sent.slice(i, i + 200);
+    const byId = <K extends 'status' | 'provider' | 'providerMessageId'>(key: K) =>
+      sql<string>`case id ${sql.join(
+        chunk.map((m) => sql`when ${m.id} then ${m[key]}`),
+        sql` `,
+      )} end`;
+    await ex
+      .updateTable('messages')
+      .set({
+        status: byId('status'),
+        provider: byId('provider'),
+        provider_message_id: byId('providerMessageId'),
+        status_reason: null,
+        sent_at: now,
+        updated_at: now,
+      })
+      .where(
+        'id',
+        'in',
+        chunk.map((m) => m.id),
+      )
+      .execute();
+    const delivered = chunk.filter((m) => m.status === 'delivered').map((m) => m.id);
+    if (delivered.length > 0) await ex.updateTable('messages').set({ delivered_at: now }).where('id', 'in', delivered).execute();
+  }
+}
+
+export async function findMessagesByIds(ex: Executor, ids: readonly string[]): Promise<Map<string, Message>> {
+  const out = new Map<string, Message>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await ex
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(r.id, toMessage(r));
+  }
+  return out;
+}
+
+/** Mark messages as being sent now (one statement for a batch). */
+export async function markSending(ex: Executor, ids: readonly string[], now: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await ex
+      .updateTable('messages')
+      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+  }
+}
+
 export async function findMessageByKey(ex: Executor, key: string): Promise<Message | undefined> {
   const row = await ex.selectFrom('messages').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
   return row ? toMessage(row) : undefined;
@@ -198,6 +259,27 @@ export async function insertAttempt(ex: Executor, attempt: Omit<Attempt, 'id'>):
       duration_ms: Math.round(attempt.durationMs),
     })
     .execute();
+}
+
+/** Attempt rows of many messages in multi-row statements. */
+export async function insertAttempts(ex: Executor, attempts: ReadonlyArray<Omit<Attempt, 'id'>>): Promise<void> {
+  for (let i = 0; i < attempts.length; i += 200) {
+    await ex
+      .insertInto('message_attempts')
+      .values(
+        attempts.slice(i, i + 200).map((a) => ({
+          id: newId(a.at),
+          message_id: a.messageId,
+          at: a.at,
+          provider: a.provider,
+          outcome: a.outcome,
+          code: a.code,
+          detail: a.detail?.slice(0, 2000) ?? null,
+          duration_ms: Math.round(a.durationMs),
+        })),
+      )
+      .execute();
+  }
 }
 
 export async function listAttempts(ex: Executor, messageId: string): Promise<Attempt[]> {

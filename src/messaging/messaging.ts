@@ -114,13 +114,20 @@ export function localParts(at: number, timeZone: string): { year: number; month:
   return { year: get('year'), month: get('month'), day: get('day'), minutes: get('hour') * 60 + get('minute') };
 }
 
+const knownZones = new Map<string, boolean>();
+
 export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
+  let valid = knownZones.get(timeZone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (knownZones.size < 1000) knownZones.set(timeZone, valid);
   }
+  return valid;
 }
 
 /**

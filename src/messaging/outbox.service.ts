@@ -7,7 +7,8 @@ import { AppError, errorMessage, TransientError, unprocessable } from '../core/e
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Database, Executor } from '../db/database.js';
 import type { JobQueue } from '../db/jobs/job-queue.js';
-import { defineJob, type JobContext, type JobHandler, type JobResult } from '../db/jobs/worker.js';
+import type { Job } from '../db/jobs/jobs.js';
+import { type BatchContext, type BatchItem, type BatchOutcome, defineJob, type JobHandler } from '../db/jobs/worker.js';
 import { findInboundByProviderId } from './inbound/inbound.repo.js';
 import * as repo from './messages.repo.js';
 import {
@@ -22,7 +23,7 @@ import {
 } from './messaging.js';
 import { type OutboundMessage, type Provider, ProviderError, warrantsFailover } from './providers/provider.js';
 import type { ProviderRegistry } from './providers/registry.js';
-import { addSuppression, isSuppressed, normalizeAddress } from './suppressions.repo.js';
+import { addSuppression, normalizeAddress, suppressedAmong } from './suppressions.repo.js';
 import type { ApprovedTemplate, TemplateSource } from './templates.contract.js';
 import { unsubscribeUrl } from './unsubscribe.js';
 
@@ -263,13 +264,29 @@ export class OutboxService {
     return this.#options.postalAddress;
   }
 
-  /** The delivery job: one message, one provider chain, outcome recorded with every attempt. */
+  /**
+   * The delivery job, one per message. The worker hands every claimed delivery job to
+   * #deliverBatch at once: messages are read, checked and recorded in a few set-based statements,
+   * and sent concurrently through their providers; each message keeps its own outcome, retries
+   * and backoff.
+   */
   deliverJob(): JobHandler {
     return defineJob({
       kind: DELIVER_JOB,
       payload: z.object({ messageId: z.string() }),
       backoff: { baseMs: 5_000, maxMs: 30 * 60_000 },
-      run: (payload, ctx) => this.#deliver(payload.messageId, ctx),
+      run: async (payload, ctx) => {
+        const outcomes = await this.#deliverBatch([{ job: ctx.job, payload }], {
+          signal: ctx.signal,
+          clock: ctx.clock,
+          log: ctx.log,
+          transaction: (fn) => ctx.transaction(fn),
+        });
+        const outcome = outcomes.get(ctx.job.id);
+        if (outcome && 'error' in outcome) throw outcome.error;
+        return outcome;
+      },
+      runBatch: (items, ctx) => this.#deliverBatch(items, ctx),
       onDead: async (payload, _ctx, error) => {
         const now = this.#clock.now();
         await this.#db.tx((trx) => repo.updateMessage(trx, payload.messageId, { status: 'dead', statusReason: error, now }));
@@ -278,104 +295,216 @@ export class OutboxService {
     });
   }
 
-  async #deliver(messageId: string, ctx: JobContext): Promise<JobResult> {
+  async #deliverBatch(items: Array<BatchItem<{ messageId: string }>>, ctx: BatchContext): Promise<Map<string, BatchOutcome>> {
     const db = this.#db.kysely;
-    const message = await repo.findMessage(db, messageId);
-    if (!message || FINAL_STATUSES.has(message.status)) return undefined;
     const now = this.#clock.now();
-
-    const suppressible = message.channel === 'email' || message.channel === 'sms';
-    const suppressed = suppressible && (await isSuppressed(db, message.channel as 'email' | 'sms', message.recipient));
-    const refusal =
-      suppressed && (await this.#answersKeyword(message, now))
-        ? null
-        : consentRefusal({
-            channel: message.channel,
-            purpose: message.purpose,
-            consent: message.metadata.consent as Consent | undefined,
-            suppressed,
-          });
-    if (refusal) {
-      await ctx.transaction((trx) => repo.updateMessage(trx, messageId, { status: 'suppressed', statusReason: refusal, now }));
-      this.#bus.emit('message.changed', messageId);
-      return undefined;
+    const outcomes = new Map<string, BatchOutcome>();
+    const messages = await repo.findMessagesByIds(
+      db,
+      items.map((i) => i.payload.messageId),
+    );
+    const suppressed = new Map<string, Set<string>>();
+    for (const channel of ['email', 'sms'] as const) {
+      const addresses = [...messages.values()].filter((m) => m.channel === channel).map((m) => m.recipient);
+      if (addresses.length > 0) suppressed.set(channel, await suppressedAmong(db, channel, addresses));
     }
 
-    if (message.channel === 'sms' && message.purpose === 'marketing') {
-      const tz = message.timezone ?? this.#options.defaultTimezone;
-      const deferUntil = quietHoursDeferral(now, tz, this.#options.quietHoursStart, this.#options.quietHoursEnd);
-      if (deferUntil !== null) {
-        const local = localParts(deferUntil, tz);
-        const hhmm = `${String(Math.floor(local.minutes / 60)).padStart(2, '0')}:${String(local.minutes % 60).padStart(2, '0')}`;
-        await repo.updateMessage(db, messageId, { statusReason: `deferred by quiet hours until ${hhmm} ${tz}`, now });
-        return { rescheduleAt: deferUntil };
+    const done: Job[] = [];
+    const updates: Array<{ id: string; patch: Omit<Parameters<typeof repo.updateMessage>[2], 'now'> }> = [];
+    const attempts: Array<Omit<repo.Attempt, 'id'>> = [];
+    const suppressions: Array<{ channel: 'email' | 'sms'; address: string; reason: string; source: string }> = [];
+    const sendable: Array<{ job: Job; message: repo.Message; chain: Provider[]; outbound: OutboundMessage }> = [];
+
+    for (const { job, payload } of items) {
+      const message = messages.get(payload.messageId);
+      if (!message || FINAL_STATUSES.has(message.status)) {
+        done.push(job);
+        continue;
       }
+      const isSuppressedNow =
+        (message.channel === 'email' || message.channel === 'sms') &&
+        (suppressed.get(message.channel)?.has(normalizeAddress(message.channel, message.recipient)) ?? false);
+      const refusal =
+        isSuppressedNow && (await this.#answersKeyword(message, now))
+          ? null
+          : consentRefusal({
+              channel: message.channel,
+              purpose: message.purpose,
+              consent: message.metadata.consent as Consent | undefined,
+              suppressed: isSuppressedNow,
+            });
+      if (refusal) {
+        updates.push({ id: message.id, patch: { status: 'suppressed', statusReason: refusal } });
+        done.push(job);
+        continue;
+      }
+      if (message.channel === 'sms' && message.purpose === 'marketing') {
+        const tz = message.timezone ?? this.#options.defaultTimezone;
+        const deferUntil = quietHoursDeferral(now, tz, this.#options.quietHoursStart, this.#options.quietHoursEnd);
+        if (deferUntil !== null) {
+          const local = localParts(deferUntil, tz);
+          const hhmm = `${String(Math.floor(local.minutes / 60)).padStart(2, '0')}:${String(local.minutes % 60).padStart(2, '0')}`;
+          updates.push({ id: message.id, patch: { statusReason: `deferred by quiet hours until ${hhmm} ${tz}` } });
+          outcomes.set(job.id, { rescheduleAt: deferUntil });
+          continue;
+        }
+      }
+      const chain = this.#providers.chain(message.channel, message.drill);
+      if (chain.length === 0) {
+        updates.push({
+          id: message.id,
+          patch: { status: 'failed', statusReason: `no ${message.channel} provider is configured` },
+        });
+        done.push(job);
+        continue;
+      }
+      const outbound = this.#outbound(message, job.attempts > 1 && message.status === 'sending');
+      const wait = this.#rateLimit(chain[0] as Provider, outbound);
+      if (wait > 0) {
+        outcomes.set(job.id, { rescheduleAt: now + wait });
+        continue;
+      }
+      sendable.push({ job, message, chain, outbound });
     }
 
-    const chain = this.#providers.chain(message.channel, message.drill);
-    if (chain.length === 0) {
-      await ctx.transaction((trx) =>
-        repo.updateMessage(trx, messageId, {
-          status: 'failed',
-          statusReason: `no ${message.channel} provider is configured`,
-          now,
-        }),
+    if (sendable.length > 0) {
+      await repo.markSending(
+        db,
+        sendable.map((s) => s.message.id),
+        now,
       );
-      this.#bus.emit('message.changed', messageId);
-      return undefined;
     }
-    const outbound = this.#outbound(message, ctx.job.attempts > 1 && message.status === 'sending');
-    const primary = chain[0] as Provider;
-    const wait = this.#rateLimit(primary, outbound);
-    if (wait > 0) return { rescheduleAt: now + wait };
+    // Outcomes are recorded in small groups as sends finish, not when the whole batch is done: a
+    // message accepted by its provider but not yet recorded is the one a crash would send twice,
+    // so that window stays a few milliseconds long.
+    const record = new Recorder(this, ctx, FLUSH_AFTER);
+    record.add({ updates, attempts, suppressions, done, sent: [] });
+    await Promise.all(
+      sendable.map(async ({ job, message, chain, outbound }) => {
+        const result = await this.#sendThroughChain(message, chain, outbound, ctx.signal);
+        const group: RecordGroup = { updates: [], attempts: result.attempts, suppressions: [], done: [], sent: [] };
+        if (result.sent) {
+          group.sent.push({ id: message.id, ...result.sent });
+          group.done.push(job);
+        } else {
+          const perr = result.error;
+          if (perr.kind === 'recipient' || perr.kind === 'permanent') {
+            group.updates.push({
+              id: message.id,
+              patch: { status: 'failed', statusReason: `${perr.code ? `${perr.code}: ` : ''}${perr.message}` },
+            });
+            if (perr.suppress && (message.channel === 'email' || message.channel === 'sms')) {
+              group.suppressions.push({
+                channel: message.channel,
+                address: message.recipient,
+                reason: `provider ${perr.code ?? 'opt-out'}`,
+                source: message.id,
+              });
+            }
+            group.done.push(job);
+          } else if (perr.kind === 'rate_limited') {
+            group.updates.push({ id: message.id, patch: { status: 'queued', statusReason: 'provider asked to slow down' } });
+            outcomes.set(job.id, { rescheduleAt: this.#clock.now() + (perr.retryAfterMs ?? 30_000) });
+          } else {
+            // Back to queued: the attempt is known to have failed (a message left in "sending" is in doubt).
+            group.updates.push({ id: message.id, patch: { status: 'queued', statusReason: perr.message } });
+            outcomes.set(job.id, {
+              error: new TransientError(`every provider failed: ${perr.message}`, { retryAfterMs: perr.retryAfterMs }),
+            });
+          }
+        }
+        record.add(group);
+      }),
+    );
+    await record.finish();
+    return outcomes;
+  }
 
+  /** Write one group of outcomes and finish its jobs, in one transaction. */
+  async recordGroup(ctx: BatchContext, group: RecordGroup): Promise<void> {
+    const now = this.#clock.now();
+    await ctx.transaction(async (trx) => {
+      await repo.markSent(trx, group.sent, now);
+      for (const u of group.updates) await repo.updateMessage(trx, u.id, { ...u.patch, now });
+      await repo.insertAttempts(trx, group.attempts);
+      for (const sup of group.suppressions) await addSuppression(trx, { ...sup, at: now });
+    }, group.done);
+    for (const id of new Set([...group.sent.map((m) => m.id), ...group.updates.map((u) => u.id)])) {
+      this.#bus.emit('message.changed', id);
+    }
+  }
+
+  /** Try each provider of the chain in turn; fail over on connection errors, timeouts and transient codes only. */
+  async #sendThroughChain(
+    message: repo.Message,
+    chain: Provider[],
+    outbound: OutboundMessage,
+    signal: AbortSignal,
+  ): Promise<
+    | {
+        attempts: Array<Omit<repo.Attempt, 'id'>>;
+        sent: { provider: string; providerMessageId: string; status: 'sent' | 'delivered' };
+      }
+    | { attempts: Array<Omit<repo.Attempt, 'id'>>; sent?: undefined; error: ProviderError }
+  > {
+    const attempts: Array<Omit<repo.Attempt, 'id'>> = [];
     if (outbound.inDoubt) {
       // A previous attempt stopped mid-send. Ask the provider whether it arrived, where it can tell.
       for (const provider of chain) {
         const found = await provider.lookup?.(outbound, message.updatedAt - 60_000).catch(() => null);
         if (found) {
-          await this.#recordSent(ctx, message, provider, found.providerMessageId, found.status, 0, 'found after interruption');
-          return undefined;
+          attempts.push({
+            messageId: message.id,
+            at: this.#clock.now(),
+            provider: provider.name,
+            outcome: 'sent',
+            code: null,
+            detail: 'found after interruption',
+            durationMs: 0,
+          });
+          return {
+            attempts,
+            sent: { provider: provider.name, providerMessageId: found.providerMessageId, status: found.status },
+          };
         }
       }
     }
-
-    await repo.updateMessage(db, messageId, { status: 'sending', attemptsDelta: 1, now });
-    let last: unknown;
+    let last: ProviderError | undefined;
     for (const provider of chain) {
       const started = performance.now();
-      const timeout = AbortSignal.any([ctx.signal, AbortSignal.timeout(this.#options.sendTimeoutMs)]);
+      const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.#options.sendTimeoutMs)]);
       try {
         const result = await provider.send(outbound, timeout);
-        await this.#recordSent(
-          ctx,
-          message,
-          provider,
-          result.providerMessageId,
-          result.status,
-          performance.now() - started,
-          outbound.inDoubt
-            ? 'sent again after an interrupted attempt (same idempotency key; the first may also have arrived)'
-            : (result.detail ?? null),
-        );
-        return undefined;
-      } catch (err) {
-        last = err;
-        const perr = err instanceof ProviderError ? err : new ProviderError('transient', errorMessage(err), { cause: err });
-        await repo.insertAttempt(db, {
-          messageId,
+        attempts.push({
+          messageId: message.id,
           at: this.#clock.now(),
           provider: provider.name,
-          outcome: perr.kind,
-          code: perr.code ?? null,
-          detail: perr.message,
+          outcome: 'sent',
+          code: null,
+          detail: outbound.inDoubt
+            ? 'sent again after an interrupted attempt (same idempotency key; the first may also have arrived)'
+            : (result.detail ?? null),
           durationMs: performance.now() - started,
         });
-        ctx.log.warn({ provider: provider.name, kind: perr.kind, code: perr.code }, 'provider send failed');
-        if (!warrantsFailover(perr)) break;
+        return {
+          attempts,
+          sent: { provider: provider.name, providerMessageId: result.providerMessageId, status: result.status },
+        };
+      } catch (err) {
+        last = err instanceof ProviderError ? err : new ProviderError('transient', errorMessage(err), { cause: err });
+        attempts.push({
+          messageId: message.id,
+          at: this.#clock.now(),
+          provider: provider.name,
+          outcome: last.kind,
+          code: last.code ?? null,
+          detail: last.message,
+          durationMs: performance.now() - started,
+        });
+        if (!warrantsFailover(last)) break;
       }
     }
-    return this.#afterFailure(ctx, message, last);
+    return { attempts, error: last ?? new ProviderError('permanent', 'no provider to try') };
   }
 
   /**
@@ -394,75 +523,6 @@ export class OutboxService {
       normalizeAddress('sms', inbound.from) === normalizeAddress('sms', message.recipient) &&
       now - inbound.receivedAt < DAY
     );
-  }
-
-  async #afterFailure(ctx: JobContext, message: repo.Message, err: unknown): Promise<JobResult> {
-    const now = this.#clock.now();
-    const perr = err instanceof ProviderError ? err : null;
-    if (perr && (perr.kind === 'recipient' || perr.kind === 'permanent')) {
-      await ctx.transaction(async (trx) => {
-        await repo.updateMessage(trx, message.id, {
-          status: 'failed',
-          statusReason: `${perr.code ? `${perr.code}: ` : ''}${perr.message}`,
-          now,
-        });
-        if (perr.suppress && (message.channel === 'email' || message.channel === 'sms')) {
-          await addSuppression(trx, {
-            channel: message.channel,
-            address: message.recipient,
-            reason: `provider ${perr.code ?? 'opt-out'}`,
-            source: message.id,
-            at: now,
-          });
-        }
-      });
-      this.#bus.emit('message.changed', message.id);
-      return undefined;
-    }
-    if (perr?.kind === 'rate_limited') {
-      await repo.updateMessage(this.#db.kysely, message.id, {
-        status: 'queued',
-        statusReason: 'provider asked to slow down',
-        now,
-      });
-      return { rescheduleAt: now + (perr.retryAfterMs ?? 30_000) };
-    }
-    // Back to queued: the attempt is known to have failed (a message left in "sending" is in doubt).
-    await repo.updateMessage(this.#db.kysely, message.id, { status: 'queued', statusReason: errorMessage(err), now });
-    throw new TransientError(`every provider failed: ${errorMessage(err)}`, { retryAfterMs: perr?.retryAfterMs });
-  }
-
-  async #recordSent(
-    ctx: JobContext,
-    message: repo.Message,
-    provider: Provider,
-    providerMessageId: string,
-    status: 'sent' | 'delivered',
-    durationMs: number,
-    detail: string | null,
-  ): Promise<void> {
-    const now = this.#clock.now();
-    await ctx.transaction(async (trx) => {
-      await repo.updateMessage(trx, message.id, {
-        status,
-        statusReason: null,
-        provider: provider.name,
-        providerMessageId,
-        sentAt: now,
-        ...(status === 'delivered' && { deliveredAt: now }),
-        now,
-      });
-      await repo.insertAttempt(trx, {
-        messageId: message.id,
-        at: now,
-        provider: provider.name,
-        outcome: 'sent',
-        code: null,
-        detail,
-        durationMs,
-      });
-    });
-    this.#bus.emit('message.changed', message.id);
   }
 
   #outbound(message: repo.Message, inDoubt: boolean): OutboundMessage {
@@ -499,5 +559,65 @@ export class OutboxService {
     }
     const decision = bucket.take('tokens');
     return decision.ok ? 0 : Math.max(1, decision.retryAfterMs);
+  }
+}
+
+/** Outcomes of a batch's messages waiting to be written, and the jobs they finish. */
+interface RecordGroup {
+  updates: Array<{ id: string; patch: Omit<Parameters<typeof repo.updateMessage>[2], 'now'> }>;
+  attempts: Array<Omit<repo.Attempt, 'id'>>;
+  suppressions: Array<{ channel: 'email' | 'sms'; address: string; reason: string; source: string }>;
+  done: Job[];
+  sent: Array<{ id: string; status: 'sent' | 'delivered'; provider: string; providerMessageId: string }>;
+}
+
+/** Write outcomes once this many have gathered (or when the batch ends), one transaction at a time. */
+const FLUSH_AFTER = 8;
+
+class Recorder {
+  #pending: RecordGroup[] = [];
+  #count = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #failure: unknown = null;
+
+  constructor(
+    private readonly outbox: OutboxService,
+    private readonly ctx: BatchContext,
+    private readonly threshold: number,
+  ) {}
+
+  add(group: RecordGroup): void {
+    this.#pending.push(group);
+    this.#count += group.done.length + group.updates.length;
+    if (this.#count >= this.threshold) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), 20);
+  }
+
+  #flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const groups = this.#pending.splice(0);
+    this.#count = 0;
+    if (groups.length === 0) return;
+    const merged: RecordGroup = {
+      updates: groups.flatMap((g) => g.updates),
+      attempts: groups.flatMap((g) => g.attempts),
+      suppressions: groups.flatMap((g) => g.suppressions),
+      done: groups.flatMap((g) => g.done),
+      sent: groups.flatMap((g) => g.sent),
+    };
+    this.#chain = this.#chain
+      .then(() => this.outbox.recordGroup(this.ctx, merged))
+      .catch((err: unknown) => {
+        this.#failure ??= err;
+      });
+  }
+
+  /** Write what is left; rethrow the first failure (the worker then retries the unfinished jobs). */
+  async finish(): Promise<void> {
+    this.#flush();
+    await this.#chain;
+    if (this.#failure) throw this.#failure;
   }
 }

@@ -113,19 +113,32 @@ export async function claimJobs(
   if (input.kinds.length === 0 || input.limit <= 0) return [];
   const token = newSecret(12);
   return db.tx(async (trx) => {
-    let due = trx
+    // Two index-ordered lookups, not one OR: expired leases first (rare, jobs_leased), then due
+    // jobs in run_at order (jobs_due), so a claim reads only the rows it takes. The states are
+    // literals so both dialects can use the partial indexes.
+    let expired = trx
       .selectFrom('jobs')
       .select('id')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('state', '=', 'queued'), eb('run_at', '<=', input.now)]),
-          eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<=', input.now)]),
-        ]),
-      )
+      .where('state', '=', sql.lit('running'))
+      .where('lease_expires_at', '<=', input.now)
       .where('kind', 'in', input.kinds)
-      .orderBy('run_at')
+      .orderBy('lease_expires_at')
       .limit(input.limit);
-    if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    if (db.dialect === 'postgres') expired = expired.forUpdate().skipLocked();
+    const ids = (await expired.execute()).map((r) => r.id);
+    if (ids.length < input.limit) {
+      let due = trx
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', '=', sql.lit('queued'))
+        .where('run_at', '<=', input.now)
+        .where('kind', 'in', input.kinds)
+        .orderBy('run_at')
+        .limit(input.limit - ids.length);
+      if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+      ids.push(...(await due.execute()).map((r) => r.id));
+    }
+    if (ids.length === 0) return [];
     const rows = await trx
       .updateTable('jobs')
       .set((eb) => ({
@@ -136,11 +149,34 @@ export async function claimJobs(
         attempts: eb('attempts', '+', 1),
         updated_at: input.now,
       }))
-      .where('id', 'in', due)
+      .where('id', 'in', ids)
       .returningAll()
       .execute();
     return rows.map(toJob).sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : 1));
   });
+}
+
+/**
+ * Mark many jobs done in one statement per lease token; returns how many were completed (fewer
+ * than given when some lease was lost meanwhile).
+ */
+export async function completeJobs(ex: Executor, jobs: readonly Job[], now: number): Promise<number> {
+  const byToken = new Map<string, string[]>();
+  for (const job of jobs) byToken.set(job.leaseToken ?? '', [...(byToken.get(job.leaseToken ?? '') ?? []), job.id]);
+  let completed = 0;
+  for (const [token, ids] of byToken) {
+    for (let i = 0; i < ids.length; i += 500) {
+      const res = await ex
+        .updateTable('jobs')
+        .set({ state: 'done', finished_at: now, updated_at: now, lease_token: null, lease_expires_at: null })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('lease_token', '=', token)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      completed += Number(res.numUpdatedRows);
+    }
+  }
+  return completed;
 }
 
 /** Mark done; false when the lease was lost (another worker re-claimed the job). */

@@ -6,7 +6,7 @@ import { errorMessage, PermanentError, TransientError } from '../../core/errors.
 import { newSecret } from '../../core/ids.js';
 import type { Database, Executor } from '../database.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, decideAfterFailure, type Job } from './jobs.js';
-import { claimJobs, completeJob, expireLeasesOf, extendLease, failJob, leaseHolders, releaseJob } from './jobs.repo.js';
+import { claimJobs, completeJobs, expireLeasesOf, extendLease, failJob, leaseHolders, releaseJob } from './jobs.repo.js';
 
 export interface JobContext {
   job: Job;
@@ -24,11 +24,36 @@ export interface JobContext {
 /** A handler may ask to run again later without spending an attempt (quiet hours, rate limits). */
 export type JobResult = undefined | { rescheduleAt: number };
 
+export interface BatchItem<P> {
+  job: Job;
+  payload: P;
+}
+
+/** What a batch handler says about one job: done (undefined), later, or failed. */
+export type BatchOutcome = JobResult | { error: unknown };
+
+export interface BatchContext {
+  signal: AbortSignal;
+  clock: Clock;
+  log: Logger;
+  /**
+   * Run database work and mark `done` jobs finished in the same transaction (exactly-once for
+   * their database effects). A job whose lease was lost meanwhile rolls the transaction back.
+   */
+  transaction<T>(fn: (trx: Executor) => Promise<T>, done: readonly Job[]): Promise<T>;
+}
+
 export interface JobHandler<S extends z.ZodType = z.ZodType> {
   kind: string;
   /** Payloads are validated before the handler runs; an invalid one makes the job dead. */
   payload: S;
   run(payload: z.output<S>, ctx: JobContext): Promise<JobResult>;
+  /**
+   * Optional: every claimed job of this kind at once, so a fan-out reads and writes its rows in
+   * a few set-based statements instead of several per job. Each job keeps its own outcome,
+   * retries and backoff. Returns an outcome per job id (missing: done).
+   */
+  runBatch?(items: Array<BatchItem<z.output<S>>>, ctx: BatchContext): Promise<Map<string, BatchOutcome>>;
   backoff?: BackoffPolicy;
   /** Called once when the job goes dead, to record the failure where people look (e.g. the message). */
   onDead?(payload: z.output<S>, ctx: JobContext, error: string): Promise<void>;
@@ -158,24 +183,32 @@ export class JobWorker {
     for (let round = 0; round < (options.maxRounds ?? 10_000); round++) {
       const jobs = await this.#claim(this.#concurrency);
       if (jobs.length === 0) return total;
-      await Promise.all(jobs.map((job) => this.#execute(job, new AbortController())));
+      await Promise.all(this.#groups(jobs).map((group) => this.#execute(group, new AbortController())));
       total += jobs.length;
     }
     throw new Error('pump: jobs keep enqueueing due jobs; stopped after maxRounds');
+  }
+
+  /**
+   * How many slots to fill at once: claims are write transactions, so wait until a batch of slots
+   * is free (or nothing runs) rather than claiming one job per finished job.
+   */
+  #claimable(): number {
+    const free = this.#concurrency - this.#inflight.size;
+    const batch = Math.max(1, Math.floor(this.#concurrency / 2));
+    return free >= batch || this.#inflight.size === 0 ? free : 0;
   }
 
   /** Claim and run with full concurrency until nothing is due (a drain, no idle waiting). */
   async runUntilIdle(): Promise<number> {
     let total = 0;
     for (;;) {
-      const free = this.#concurrency - this.#inflight.size;
+      const free = this.#claimable();
       const jobs = free > 0 ? await this.#claim(free) : [];
-      for (const job of jobs) this.#spawn(job);
+      this.#spawn(jobs);
       total += jobs.length;
-      if (jobs.length === 0) {
+      if (jobs.length === 0 || this.#claimable() === 0) {
         if (this.#inflight.size === 0) return total;
-        await Promise.race([...this.#inflight.values()].map((p) => p.promise));
-      } else if (this.#inflight.size >= this.#concurrency) {
         await Promise.race([...this.#inflight.values()].map((p) => p.promise));
       }
     }
@@ -185,17 +218,17 @@ export class JobWorker {
     while (this.#running) {
       let claimed = 0;
       try {
-        const free = this.#concurrency - this.#inflight.size;
+        const free = this.#claimable();
         if (free > 0) {
           const jobs = await this.#claim(free);
-          for (const job of jobs) this.#spawn(job);
+          this.#spawn(jobs);
           claimed = jobs.length;
         }
       } catch (err) {
         this.#log.error({ err }, 'job claim failed; will retry');
       }
       if (!this.#running) break;
-      if (claimed === 0 || this.#inflight.size >= this.#concurrency) await this.#idle();
+      if (claimed === 0 || this.#claimable() === 0) await this.#idle();
     }
   }
 
@@ -223,110 +256,164 @@ export class JobWorker {
     });
   }
 
-  #spawn(job: Job): void {
-    const abort = new AbortController();
-    const promise = this.#execute(job, abort).finally(() => {
-      this.#inflight.delete(job.id);
-      this.#wake?.();
-    });
-    this.#inflight.set(job.id, { promise, abort, job });
+  /**
+   * Jobs of a batch-capable kind run together, in batches of at most half the concurrency (so one
+   * batch is claimed and started while the other still runs); every other job on its own.
+   */
+  #groups(jobs: readonly Job[]): Job[][] {
+    const size = Math.max(1, Math.ceil(this.#concurrency / 2));
+    const batches = new Map<string, Job[][]>();
+    const singles: Job[][] = [];
+    for (const job of jobs) {
+      if (!this.#handlers.get(job.kind)?.runBatch) {
+        singles.push([job]);
+        continue;
+      }
+      const chunks = batches.get(job.kind) ?? [];
+      const last = chunks[chunks.length - 1];
+      if (last && last.length < size) last.push(job);
+      else chunks.push([job]);
+      batches.set(job.kind, chunks);
+    }
+    return [...[...batches.values()].flat(), ...singles];
   }
 
-  async #execute(job: Job, abort: AbortController): Promise<void> {
-    const handler = this.#handlers.get(job.kind);
-    const log = this.#log.child({ job: job.id, kind: job.kind, attempt: job.attempts });
+  #spawn(jobs: readonly Job[]): void {
+    for (const group of this.#groups(jobs)) {
+      const abort = new AbortController();
+      const promise = this.#execute(group, abort).finally(() => {
+        for (const job of group) this.#inflight.delete(job.id);
+        this.#wake?.();
+      });
+      for (const job of group) this.#inflight.set(job.id, { promise, abort, job });
+    }
+  }
+
+  async #execute(group: readonly Job[], abort: AbortController): Promise<void> {
+    const kind = (group[0] as Job).kind;
+    const handler = this.#handlers.get(kind);
+    const log = this.#log.child({ kind, jobs: group.length === 1 ? (group[0] as Job).id : group.length });
+    const now = this.#clock.now();
     if (!handler) {
-      await failJob(
-        this.#db.kysely,
-        job,
-        this.#clock.now(),
-        { state: 'queued', runAt: this.#clock.now() + 60_000 },
-        `no handler for ${job.kind} in this worker`,
-      );
+      for (const job of group) {
+        await failJob(
+          this.#db.kysely,
+          job,
+          now,
+          { state: 'queued', runAt: now + 60_000 },
+          `no handler for ${job.kind} in this worker`,
+        );
+      }
       return;
     }
-    if (job.attempts > job.maxAttempts) {
-      // Its lease expired on every attempt (the worker crashed each time): stop trying.
-      await failJob(
-        this.#db.kysely,
-        job,
-        this.#clock.now(),
-        { state: 'dead' },
-        job.lastError ?? 'lease expired on every attempt',
-      );
-      log.error('job dead: lease expired on every attempt');
-      return;
+    const items: Array<BatchItem<unknown>> = [];
+    for (const job of group) {
+      if (job.attempts > job.maxAttempts) {
+        // Its lease expired on every attempt (the worker crashed each time): stop trying.
+        await failJob(this.#db.kysely, job, now, { state: 'dead' }, job.lastError ?? 'lease expired on every attempt');
+        log.error({ job: job.id }, 'job dead: lease expired on every attempt');
+        continue;
+      }
+      const parsed = handler.payload.safeParse(job.payload);
+      if (parsed.success) items.push({ job, payload: parsed.data });
+      else {
+        const reason = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        await this.#fail(handler, job, new PermanentError(`invalid payload: ${reason}`), log, abort);
+      }
     }
+    if (items.length === 0) return;
+
     const heartbeat = setInterval(
       () => {
-        extendLease(this.#db.kysely, job, this.#clock.now() + this.#leaseMs).catch((err: unknown) =>
-          log.warn({ err }, 'lease extension failed'),
-        );
+        for (const { job } of items) {
+          extendLease(this.#db.kysely, job, this.#clock.now() + this.#leaseMs).catch((err: unknown) =>
+            log.warn({ err }, 'lease extension failed'),
+          );
+        }
       },
       Math.max(1000, Math.floor(this.#leaseMs / 3)),
     );
     heartbeat.unref();
-    let completedInTx = false;
-    const ctx: JobContext = {
-      job,
-      signal: abort.signal,
-      clock: this.#clock,
-      log,
-      transaction: (fn) =>
-        this.#db.tx(async (trx) => {
-          const result = await fn(trx);
-          if (!(await completeJob(trx, job, this.#clock.now()))) throw new LeaseLostError('lease lost');
-          completedInTx = true;
-          return result;
-        }),
-    };
+    const completed = new Set<string>();
+    const transaction = <T>(fn: (trx: Executor) => Promise<T>, done: readonly Job[]) =>
+      this.#db.tx(async (trx) => {
+        const result = await fn(trx);
+        if ((await completeJobs(trx, done, this.#clock.now())) !== done.length) {
+          throw new LeaseLostError('the lease of a job was lost');
+        }
+        for (const job of done) completed.add(job.id);
+        return result;
+      });
+    let outcomes: Map<string, BatchOutcome>;
     try {
-      const parsed = handler.payload.safeParse(job.payload);
-      if (!parsed.success) {
-        throw new PermanentError(
-          `invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
-      }
-      const result = await handler.run(parsed.data, ctx);
-      if (abort.signal.aborted && !completedInTx) {
-        await releaseJob(this.#db.kysely, job, this.#clock.now(), this.#clock.now());
-        return;
-      }
-      if (result && 'rescheduleAt' in result) {
-        if (!completedInTx) await releaseJob(this.#db.kysely, job, this.#clock.now(), result.rescheduleAt);
-        return;
-      }
-      if (!completedInTx && !(await completeJob(this.#db.kysely, job, this.#clock.now()))) {
-        log.warn('job finished after its lease was lost; another worker may have run it');
+      if (handler.runBatch) {
+        outcomes = await handler.runBatch(items, { signal: abort.signal, clock: this.#clock, log, transaction });
+      } else {
+        const item = items[0] as BatchItem<unknown>;
+        const ctx: JobContext = {
+          job: item.job,
+          signal: abort.signal,
+          clock: this.#clock,
+          log: log.child({ attempt: item.job.attempts }),
+          transaction: (fn) => transaction(fn, [item.job]),
+        };
+        outcomes = new Map([[item.job.id, await handler.run(item.payload, ctx).catch((error: unknown) => ({ error }))]]);
       }
     } catch (err) {
-      if (err instanceof LeaseLostError) {
-        log.warn('lease lost before commit; the transaction was rolled back');
-        return;
-      }
-      if (abort.signal.aborted) {
-        await releaseJob(this.#db.kysely, job, this.#clock.now(), this.#clock.now());
-        return;
-      }
-      const decision = decideAfterFailure({
-        attempts: job.attempts,
-        maxAttempts: job.maxAttempts,
-        now: this.#clock.now(),
-        permanent: err instanceof PermanentError,
-        retryAfterMs: err instanceof TransientError ? err.retryAfterMs : undefined,
-        policy: handler.backoff ?? DEFAULT_BACKOFF,
-        random: this.#random,
-      });
-      const failed = await failJob(this.#db.kysely, job, this.#clock.now(), decision, errorMessage(err));
-      if (decision.state === 'dead') {
-        log.error({ err }, 'job dead');
-        const parsed = handler.payload.safeParse(job.payload);
-        if (failed && parsed.success && handler.onDead) {
-          await handler.onDead(parsed.data, ctx, errorMessage(err)).catch((e: unknown) => log.error({ err: e }, 'onDead failed'));
-        }
-      } else log.warn({ err, retryAt: decision.runAt }, 'job failed; will retry');
+      outcomes = new Map(items.map(({ job }) => [job.id, { error: err }]));
     } finally {
       clearInterval(heartbeat);
+    }
+    const done: Job[] = [];
+    for (const { job } of items) {
+      if (completed.has(job.id)) continue;
+      const outcome = outcomes.get(job.id);
+      if (abort.signal.aborted) {
+        await releaseJob(this.#db.kysely, job, this.#clock.now(), this.#clock.now());
+      } else if (outcome && 'error' in outcome) {
+        await this.#fail(handler, job, outcome.error, log, abort);
+      } else if (outcome && 'rescheduleAt' in outcome) {
+        await releaseJob(this.#db.kysely, job, this.#clock.now(), outcome.rescheduleAt);
+      } else {
+        done.push(job);
+      }
+    }
+    if (done.length > 0) {
+      const lost = done.length - (await this.#db.tx((trx) => completeJobs(trx, done, this.#clock.now())));
+      if (lost > 0) log.warn({ lost }, 'jobs finished after their lease was lost; another worker may have run them');
+    }
+  }
+
+  async #fail(handler: JobHandler, job: Job, err: unknown, log: Logger, abort: AbortController): Promise<void> {
+    if (err instanceof LeaseLostError) {
+      log.warn({ job: job.id }, 'lease lost before commit; the transaction was rolled back');
+      return;
+    }
+    const decision = decideAfterFailure({
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      now: this.#clock.now(),
+      permanent: err instanceof PermanentError,
+      retryAfterMs: err instanceof TransientError ? err.retryAfterMs : undefined,
+      policy: handler.backoff ?? DEFAULT_BACKOFF,
+      random: this.#random,
+    });
+    const failed = await failJob(this.#db.kysely, job, this.#clock.now(), decision, errorMessage(err));
+    if (decision.state !== 'dead') {
+      log.warn({ err, job: job.id, retryAt: decision.runAt }, 'job failed; will retry');
+      return;
+    }
+    log.error({ err, job: job.id }, 'job dead');
+    const parsed = handler.payload.safeParse(job.payload);
+    if (failed && parsed.success && handler.onDead) {
+      const ctx: JobContext = {
+        job,
+        signal: abort.signal,
+        clock: this.#clock,
+        log,
+        transaction: (fn) => this.#db.tx(fn),
+      };
+      await handler.onDead(parsed.data, ctx, errorMessage(err)).catch((e: unknown) => log.error({ err: e }, 'onDead failed'));
     }
   }
 }
