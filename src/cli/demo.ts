@@ -59,6 +59,17 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     'status.includeDrills': true,
     'status.pageName': 'Acme Showroom status',
     logLevel: 'warn',
+    // Every channel goes to the sink: the outbox shows what would have been sent, nothing leaves.
+    'messaging.sink': true,
+    'messaging.from': 'Acme Industrial <updates@acme.example>',
+    'messaging.postalAddress': 'Acme Industrial, 100 Demo Street, Springfield',
+    'messaging.variables': {
+      company: 'Acme Industrial',
+      sender_name: 'The Acme sales team',
+      support_email: 'support@acme.example',
+      calendar_link: 'https://calendar.acme.example/book',
+      fallback_url: 'https://catalog.acme.example',
+    },
   });
   const log = createLogger(config.logLevel);
   const running = await startKeepwarm(config, log, ['web', 'worker']);
@@ -73,6 +84,8 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     `  Console        ${url}/console`,
     `  Status JSON    ${url}/api/v2/summary.json`,
     `  API reference  ${url}/api/openapi.json`,
+    `  Templates      ${url}/console/templates   (default library, approved for the demo)`,
+    `  Outbox         ${url}/console/outbox      (every channel goes to the sink)`,
     `  Data folder    ${config.dataDir}`,
     '',
     `  Sign in as     ${creds.email}`,
