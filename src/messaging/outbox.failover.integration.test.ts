@@ -32,12 +32,23 @@ describeEachDialect('email provider failover through the outbox', (dialect) => {
 
   async function send(count: number, prefix: string) {
     step++;
-    const recipients = Array.from({ length: count }, (_, i) => ({ address: `${prefix}${i}@buyers.example`, variables: { first_name: `B${i}` } }));
+    const recipients = Array.from({ length: count }, (_, i) => ({
+      address: `${prefix}${i}@buyers.example`,
+      variables: { first_name: `B${i}` },
+    }));
     await c.db.tx((trx) =>
-      c.services.outbox.dispatch(trx, { templateKey: 'email.initial_ack', recipients, variables: SAMPLE_VARIABLES, incidentId: 'failover', step: `s${step}` }),
+      c.services.outbox.dispatch(trx, {
+        templateKey: 'email.initial_ack',
+        recipients,
+        variables: SAMPLE_VARIABLES,
+        incidentId: 'failover',
+        step: `s${step}`,
+      }),
     );
     await c.worker.pump();
-    return listMessages(c.db.kysely, { incidentId: 'failover', limit: 1000 }).then((all) => all.filter((m) => m.recipient.startsWith(prefix)));
+    return listMessages(c.db.kysely, { incidentId: 'failover', limit: 1000 }).then((all) =>
+      all.filter((m) => m.recipient.startsWith(prefix)),
+    );
   }
 
   test('primary SMTP down: every message arrives through the secondary, none twice', async () => {
@@ -79,7 +90,9 @@ describeEachDialect('email provider failover through the outbox', (dialect) => {
     expect(await c.worker.pump()).toBe(0); // not due yet: backoff
     c.clock.advance(60_000);
     await c.worker.pump();
-    const [after] = (await listMessages(c.db.kysely, { incidentId: 'failover', limit: 1000 })).filter((m) => m.recipient.startsWith('retry'));
+    const [after] = (await listMessages(c.db.kysely, { incidentId: 'failover', limit: 1000 })).filter((m) =>
+      m.recipient.startsWith('retry'),
+    );
     expect(after).toMatchObject({ status: 'sent', provider: 'smtp:primary', attempts: 2 });
     expect((await primary.stats()).accepted + (await secondary.stats()).accepted).toBe(1);
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type HttpStandin, startHttpStandin } from '../../../test/harness/http-standin.js';
+import { providerFailure } from '../../../test/harness/provider-errors.js';
 import { MastodonProvider, mastodonLength } from './mastodon.js';
-import { type OutboundMessage, ProviderError } from './provider.js';
+import type { OutboundMessage } from './provider.js';
 
 const message: OutboundMessage = {
   id: 'm-social',
@@ -12,15 +13,6 @@ const message: OutboundMessage = {
   purpose: 'transactional',
   metadata: {},
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 const long = () => AbortSignal.timeout(5_000);
 const NOW = Date.parse('2026-03-02T10:00:00Z');
@@ -81,9 +73,9 @@ describe('Mastodon statuses provider', () => {
       },
       { status: 429, headers: { 'retry-after': '12' }, body: { error: 'Too many requests' } },
     );
-    const reset = await failure(provider.send(message, long()));
+    const reset = await providerFailure(provider.send(message, long()));
     expect([reset.kind, reset.retryAfterMs]).toEqual(['rate_limited', 5 * 60_000]);
-    const retryAfter = await failure(provider.send(message, long()));
+    const retryAfter = await providerFailure(provider.send(message, long()));
     expect([retryAfter.kind, retryAfter.retryAfterMs]).toEqual(['rate_limited', 12_000]);
   });
 
@@ -93,17 +85,17 @@ describe('Mastodon statuses provider', () => {
       { status: 401, body: { error: 'The access token is invalid' } },
       { status: 502, body: '<html>Bad gateway</html>' },
     );
-    const e422 = await failure(provider.send(message, long()));
+    const e422 = await providerFailure(provider.send(message, long()));
     expect([e422.kind, e422.code]).toEqual(['permanent', 'http_422']);
     expect(e422.message).toContain('character limit');
-    expect((await failure(provider.send(message, long()))).kind).toBe('permanent');
-    expect((await failure(provider.send(message, long()))).kind).toBe('transient');
+    expect((await providerFailure(provider.send(message, long()))).kind).toBe('permanent');
+    expect((await providerFailure(provider.send(message, long()))).kind).toBe('transient');
   });
 
   test('a post over the character limit (links count 23) is refused before sending', async () => {
     const long500 = `${'x'.repeat(480)} https://example.com/${'a'.repeat(200)}`;
     expect(mastodonLength(long500)).toBe(480 + 1 + 23);
-    const err = await failure(provider.send({ ...message, text: long500 }, long()));
+    const err = await providerFailure(provider.send({ ...message, text: long500 }, long()));
     expect([err.kind, err.code]).toEqual(['permanent', 'too_long']);
     expect(mastodon.requests).toHaveLength(0);
     // Within the limit once links are counted as 23.
@@ -113,8 +105,8 @@ describe('Mastodon statuses provider', () => {
 
   test('network failure and deadline', async () => {
     mastodon.script({ drop: true });
-    expect((await failure(provider.send(message, long()))).kind).toBe('connection');
+    expect((await providerFailure(provider.send(message, long()))).kind).toBe('connection');
     mastodon.script({ delayMs: 300 });
-    expect((await failure(provider.send(message, AbortSignal.timeout(50)))).kind).toBe('timeout');
+    expect((await providerFailure(provider.send(message, AbortSignal.timeout(50)))).kind).toBe('timeout');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type HttpStandin, startHttpStandin } from '../../../test/harness/http-standin.js';
-import { type OutboundMessage, ProviderError } from './provider.js';
+import { providerFailure } from '../../../test/harness/provider-errors.js';
+import type { OutboundMessage } from './provider.js';
 import { SlackProvider } from './slack.js';
 
 const message: OutboundMessage = {
@@ -12,15 +13,6 @@ const message: OutboundMessage = {
   purpose: 'transactional',
   metadata: {},
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 const long = () => AbortSignal.timeout(5_000);
 
@@ -53,15 +45,15 @@ describe('Slack incoming webhook provider', () => {
 
   test('429 is rate_limited with Retry-After', async () => {
     slack.script({ status: 429, headers: { 'retry-after': '30' }, body: 'rate_limited' });
-    const err = await failure(provider.send(message, long()));
+    const err = await providerFailure(provider.send(message, long()));
     expect([err.kind, err.retryAfterMs, err.code]).toEqual(['rate_limited', 30_000, 'rate_limited']);
   });
 
   test('5xx is transient', async () => {
     slack.script({ status: 500, body: 'rollup_error' }, { status: 503, body: '<html>unavailable</html>' });
-    const e500 = await failure(provider.send(message, long()));
+    const e500 = await providerFailure(provider.send(message, long()));
     expect([e500.kind, e500.code]).toEqual(['transient', 'rollup_error']);
-    const e503 = await failure(provider.send(message, long()));
+    const e503 = await providerFailure(provider.send(message, long()));
     expect([e503.kind, e503.code]).toEqual(['transient', 'http_503']);
   });
 
@@ -72,14 +64,14 @@ describe('Slack incoming webhook provider', () => {
     [410, 'channel_is_archived'],
   ])('%i %s is permanent, with Slack’s word as the code', async (status, word) => {
     slack.script({ status, body: word });
-    const err = await failure(provider.send(message, long()));
+    const err = await providerFailure(provider.send(message, long()));
     expect([err.kind, err.code]).toEqual(['permanent', word]);
   });
 
   test('network failure and deadline', async () => {
     slack.script({ drop: true });
-    expect((await failure(provider.send(message, long()))).kind).toBe('connection');
+    expect((await providerFailure(provider.send(message, long()))).kind).toBe('connection');
     slack.script({ delayMs: 300 });
-    expect((await failure(provider.send(message, AbortSignal.timeout(50)))).kind).toBe('timeout');
+    expect((await providerFailure(provider.send(message, AbortSignal.timeout(50)))).kind).toBe('timeout');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { providerFailure } from '../../../test/harness/provider-errors.js';
 import { type SmtpSink, startSmtpSink } from '../../../test/harness/smtp-sink.js';
-import { type OutboundMessage, type Provider, ProviderError } from './provider.js';
+import type { OutboundMessage, Provider } from './provider.js';
 import { classifySmtpError, messageIdFor, SmtpProvider } from './smtp.js';
 
 const FROM = 'Keepwarm Status <status@showroom.example>';
@@ -20,15 +21,6 @@ function email(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     metadata: {},
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
 }
 
 const long = () => AbortSignal.timeout(10_000);
@@ -118,20 +110,20 @@ describe('SMTP provider against a real SMTP server', () => {
 
   test('421 (service unavailable) and 451 (try later) are transient, wherever they come', async () => {
     await sink.fail({ code: 421, stage: 'MAIL' });
-    const e421 = await failure(provider.send(email(), long()));
+    const e421 = await providerFailure(provider.send(email(), long()));
     expect(e421.kind).toBe('transient');
     expect(e421.code).toBe('421');
 
     await sink.fail({ code: 451, stage: 'RCPT' });
-    const e451 = await failure(provider.send(email(), long()));
+    const e451 = await providerFailure(provider.send(email(), long()));
     expect(e451.kind).toBe('transient');
     expect(e451.code).toBe('451');
 
     await sink.fail({ code: 451, stage: 'DATA' });
-    expect((await failure(provider.send(email(), long()))).kind).toBe('transient');
+    expect((await providerFailure(provider.send(email(), long()))).kind).toBe('transient');
 
     await sink.fail({ code: 421, stage: 'CONNECT' });
-    expect((await failure(provider.send(email(), long()))).kind).toBe('transient');
+    expect((await providerFailure(provider.send(email(), long()))).kind).toBe('transient');
 
     // The server recovers; the next send goes through on the same provider.
     await provider.send(email(), long());
@@ -140,13 +132,13 @@ describe('SMTP provider against a real SMTP server', () => {
 
   test('550 for a recipient is a recipient error; a 554 to DATA is permanent', async () => {
     await sink.rejectRecipient('gone@buyer.example');
-    const rcpt = await failure(provider.send(email({ to: 'gone@buyer.example' }), long()));
+    const rcpt = await providerFailure(provider.send(email({ to: 'gone@buyer.example' }), long()));
     expect(rcpt.kind).toBe('recipient');
     expect(rcpt.code).toBe('550');
     expect(rcpt.suppress).toBe(false);
 
     await sink.fail({ code: 554, stage: 'DATA', message: '5.7.1 Message rejected as spam' });
-    const data = await failure(provider.send(email(), long()));
+    const data = await providerFailure(provider.send(email(), long()));
     expect(data.kind).toBe('permanent');
     expect(data.code).toBe('554');
   });
@@ -154,7 +146,7 @@ describe('SMTP provider against a real SMTP server', () => {
   test('server down: connection error; back up: delivers again', async () => {
     await provider.send(email(), long()); // leaves an idle pooled connection behind
     await sink.down();
-    const err = await failure(provider.send(email(), long()));
+    const err = await providerFailure(provider.send(email(), long()));
     expect(err.kind).toBe('connection');
     await sink.up();
     await provider.send(email(), long());
@@ -164,17 +156,17 @@ describe('SMTP provider against a real SMTP server', () => {
   test('a server that never answers: timeout (socket timeout from config)', async () => {
     await sink.stall({ stage: 'DATA' });
     const started = Date.now();
-    const err = await failure(provider.send(email(), long()));
+    const err = await providerFailure(provider.send(email(), long()));
     expect(err.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(5_000);
     await sink.stall({ stage: 'CONNECT' }); // no greeting
-    expect((await failure(provider.send(email(), long()))).kind).toBe('timeout');
+    expect((await providerFailure(provider.send(email(), long()))).kind).toBe('timeout');
     expect((await sink.stats()).accepted).toBe(0);
   });
 
   test('connection dropped in the middle of DATA: connection error, nothing accepted', async () => {
     await sink.drop({ stage: 'DATA' });
-    const err = await failure(provider.send(email(), long()));
+    const err = await providerFailure(provider.send(email(), long()));
     expect(err.kind).toBe('connection');
     expect((await sink.stats()).accepted).toBe(0);
   });
@@ -184,7 +176,7 @@ describe('SMTP provider against a real SMTP server', () => {
     try {
       await sink.latency(300);
       const first = narrow.send(email({ idempotencyKey: 'slow-1' }), long());
-      const second = failure(narrow.send(email({ idempotencyKey: 'slow-2' }), AbortSignal.timeout(50)));
+      const second = providerFailure(narrow.send(email({ idempotencyKey: 'slow-2' }), AbortSignal.timeout(50)));
       expect((await second).kind).toBe('timeout');
       await first;
       await new Promise((resolve) => setTimeout(resolve, 400));
@@ -192,7 +184,7 @@ describe('SMTP provider against a real SMTP server', () => {
       expect(ids).toEqual([messageIdFor('slow-1', FROM)]);
       // An already aborted signal never reaches the pool either.
       const aborted = AbortSignal.abort();
-      expect((await failure(narrow.send(email(), aborted))).kind).toBe('timeout');
+      expect((await providerFailure(narrow.send(email(), aborted))).kind).toBe('timeout');
     } finally {
       await narrow.close();
     }

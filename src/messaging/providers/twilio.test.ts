@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type HttpStandin, startHttpStandin } from '../../../test/harness/http-standin.js';
+import { providerFailure } from '../../../test/harness/provider-errors.js';
 import { startTwilioStandin, type TwilioStandin } from '../../../test/harness/twilio-standin.js';
 import { verifyTwilioSignature } from '../inbound/twilio-signature.js';
-import { type OutboundMessage, ProviderError } from './provider.js';
+import type { OutboundMessage } from './provider.js';
 import { TwilioProvider } from './twilio.js';
 
 function sms(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
@@ -17,15 +18,6 @@ function sms(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     metadata: {},
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
 }
 
 const long = () => AbortSignal.timeout(5_000);
@@ -78,27 +70,27 @@ describe('Twilio provider against the Twilio stand-in', () => {
 
   test('429 is rate_limited with Retry-After honoured (seconds or HTTP date); no failover', async () => {
     twilio.failNext(429, { retryAfter: '3' });
-    const seconds = await failure(provider.send(sms(), long()));
+    const seconds = await providerFailure(provider.send(sms(), long()));
     expect(seconds.kind).toBe('rate_limited');
     expect(seconds.code).toBe('20429');
     expect(seconds.retryAfterMs).toBe(3_000);
 
     const at = new Date(Date.now() + 60_000).toUTCString();
     twilio.failNext(429, { retryAfter: at });
-    const dated = await failure(provider.send(sms(), long()));
+    const dated = await providerFailure(provider.send(sms(), long()));
     expect(dated.retryAfterMs).toBeGreaterThan(55_000);
     expect(dated.retryAfterMs).toBeLessThanOrEqual(60_000);
 
     twilio.failNext(429);
-    expect((await failure(provider.send(sms(), long()))).retryAfterMs).toBeUndefined();
+    expect((await providerFailure(provider.send(sms(), long()))).retryAfterMs).toBeUndefined();
   });
 
   test('500 and 503 are transient', async () => {
     twilio.failNext(500);
-    const e500 = await failure(provider.send(sms(), long()));
+    const e500 = await providerFailure(provider.send(sms(), long()));
     expect(e500.kind).toBe('transient');
     twilio.failNext(503, { retryAfter: '2' });
-    const e503 = await failure(provider.send(sms(), long()));
+    const e503 = await providerFailure(provider.send(sms(), long()));
     expect(e503.kind).toBe('transient');
     expect(e503.retryAfterMs).toBe(2_000);
     expect(twilio.messages).toHaveLength(0);
@@ -106,7 +98,7 @@ describe('Twilio provider against the Twilio stand-in', () => {
 
   test('21610 (unsubscribed) is a recipient error that suppresses; 21211, 21614, 21612, 21408 do not suppress', async () => {
     twilio.rejectNumber('+15005550009', 21610);
-    const stop = await failure(provider.send(sms({ to: '+15005550009' }), long()));
+    const stop = await providerFailure(provider.send(sms({ to: '+15005550009' }), long()));
     expect(stop.kind).toBe('recipient');
     expect(stop.code).toBe('21610');
     expect(stop.suppress).toBe(true);
@@ -114,23 +106,23 @@ describe('Twilio provider against the Twilio stand-in', () => {
 
     for (const code of [21211, 21614, 21612, 21408]) {
       twilio.rejectNumber('+15005550001', code);
-      const err = await failure(provider.send(sms({ to: '+15005550001' }), long()));
+      const err = await providerFailure(provider.send(sms({ to: '+15005550001' }), long()));
       expect([err.kind, err.code, err.suppress]).toEqual(['recipient', String(code), false]);
     }
     // A number Twilio itself finds malformed.
-    const malformed = await failure(provider.send(sms({ to: '5550100' }), long()));
+    const malformed = await providerFailure(provider.send(sms({ to: '5550100' }), long()));
     expect([malformed.kind, malformed.code]).toEqual(['recipient', '21211']);
   });
 
   test('wrong credentials (20003) and a bad sender (21606) are permanent', async () => {
     const { accountSid, baseUrl, from } = twilio.config();
     const wrong = new TwilioProvider({ name: 'bad', account: { accountSid, authToken: 'not-the-token', baseUrl, from } });
-    const auth = await failure(wrong.send(sms(), long()));
+    const auth = await providerFailure(wrong.send(sms(), long()));
     expect([auth.kind, auth.code]).toEqual(['permanent', '20003']);
     expect(twilio.requests[0]?.outcome).toBe(401);
 
     twilio.failNext(400, { code: 21606 });
-    const sender = await failure(provider.send(sms(), long()));
+    const sender = await providerFailure(provider.send(sms(), long()));
     expect([sender.kind, sender.code]).toEqual(['permanent', '21606']);
   });
 
@@ -139,17 +131,17 @@ describe('Twilio provider against the Twilio stand-in', () => {
     const url = closed.url;
     await closed.close();
     const offline = new TwilioProvider({ name: 'offline', account: { ...twilio.config(), baseUrl: url } });
-    const down = await failure(offline.send(sms(), long()));
+    const down = await providerFailure(offline.send(sms(), long()));
     expect(down.kind).toBe('connection');
 
     twilio.slow(400, { times: 1 });
-    const slow = await failure(provider.send(sms(), AbortSignal.timeout(100)));
+    const slow = await providerFailure(provider.send(sms(), AbortSignal.timeout(100)));
     expect(slow.kind).toBe('timeout');
   });
 
   test('connection cut before Twilio created the message: connection error (failover may send it)', async () => {
     twilio.dropNext();
-    const err = await failure(provider.send(sms(), long()));
+    const err = await providerFailure(provider.send(sms(), long()));
     expect(err.kind).toBe('connection');
     expect(twilio.messages).toHaveLength(0);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type HttpStandin, startHttpStandin } from '../../../test/harness/http-standin.js';
-import { type OutboundMessage, ProviderError } from './provider.js';
+import { providerFailure } from '../../../test/harness/provider-errors.js';
+import type { OutboundMessage } from './provider.js';
 import {
   buildWebhookPayload,
   decodeWebhookSecret,
@@ -90,15 +91,6 @@ function webhookMessage(overrides: Partial<OutboundMessage> = {}): OutboundMessa
     metadata: {},
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
 }
 
 const long = () => AbortSignal.timeout(5_000);
@@ -198,7 +190,7 @@ describe('webhook provider', () => {
   });
 
   test('an unknown webhook name is permanent, nothing sent', async () => {
-    const err = await failure(provider.send(webhookMessage({ to: 'nobody' }), long()));
+    const err = await providerFailure(provider.send(webhookMessage({ to: 'nobody' }), long()));
     expect([err.kind, err.code]).toEqual(['permanent', 'unknown_webhook']);
     expect(receiver.requests).toHaveLength(0);
   });
@@ -217,7 +209,7 @@ describe('webhook provider', () => {
     [{ status: 301, headers: { location: 'https://elsewhere.example/' } }, 'permanent', undefined],
   ])('%j → %s', async (answer, kind, retryAfterMs) => {
     receiver.script(answer);
-    const err = await failure(provider.send(webhookMessage(), long()));
+    const err = await providerFailure(provider.send(webhookMessage(), long()));
     expect([err.kind, err.retryAfterMs]).toEqual([kind, retryAfterMs]);
     expect(err.code).toBe(`http_${answer.status}`);
   });
@@ -230,9 +222,9 @@ describe('webhook provider', () => {
 
   test('timeouts and dropped connections', async () => {
     receiver.script({ delayMs: 300 });
-    expect((await failure(provider.send(webhookMessage(), AbortSignal.timeout(50)))).kind).toBe('timeout');
+    expect((await providerFailure(provider.send(webhookMessage(), AbortSignal.timeout(50)))).kind).toBe('timeout');
     receiver.script({ drop: true });
-    expect((await failure(provider.send(webhookMessage(), long()))).kind).toBe('connection');
+    expect((await providerFailure(provider.send(webhookMessage(), long()))).kind).toBe('connection');
   });
 
   test('a malformed whsec_ secret is refused when the provider is built, naming the webhook', () => {
