@@ -250,21 +250,19 @@ export async function seedDefaultTemplates(db: Database, clock: Clock, options: 
         continue;
       }
       await repo.insertVersion(trx, {
-        id: newId(now),
-        template_id: id,
-        version: 1,
+        ...repo.draftVersionRow({
+          templateId: id,
+          version: 1,
+          subject: t.subject ?? null,
+          body: t.body,
+          author: SEED_ACTOR.name,
+          now,
+        }),
         state: options.approve ? 'approved' : 'in_review',
-        subject: t.subject ?? null,
-        body: t.body,
-        created_by: SEED_ACTOR.name,
-        created_at: now,
-        updated_at: now,
         submitted_by: SEED_ACTOR.name,
         submitted_at: now,
         approved_by: options.approve ? SEED_ACTOR.name : null,
         approved_at: options.approve ? now : null,
-        retired_by: null,
-        retired_at: null,
         review_note: options.approve ? 'Approved by the demo seed, without legal review.' : null,
       });
       await recordAudit(trx, {

@@ -1,3 +1,4 @@
+import { newId } from '../core/ids.js';
 import type { Database, Executor } from '../db/database.js';
 import type { NewRow, Row } from '../db/schema.js';
 import type { Purpose, TemplateChannel } from './messaging.js';
@@ -143,6 +144,35 @@ export async function listVersionStates(
     state: r.state as TemplateState,
     updatedAt: r.updated_at,
   }));
+}
+
+/** A new draft version row: the review columns start empty. */
+export function draftVersionRow(input: {
+  templateId: string;
+  version: number;
+  subject: string | null;
+  body: string;
+  author: string;
+  now: number;
+}): NewRow<'template_versions'> {
+  return {
+    id: newId(input.now),
+    template_id: input.templateId,
+    version: input.version,
+    state: 'draft',
+    subject: input.subject,
+    body: input.body,
+    created_by: input.author,
+    created_at: input.now,
+    updated_at: input.now,
+    submitted_by: null,
+    submitted_at: null,
+    approved_by: null,
+    approved_at: null,
+    retired_by: null,
+    retired_at: null,
+    review_note: null,
+  };
 }
 
 export async function insertVersion(ex: Executor, row: NewRow<'template_versions'>): Promise<void> {

@@ -213,24 +213,10 @@ export class TemplateService implements TemplateSource {
           id: existing?.id,
         });
       }
-      await repo.insertVersion(trx, {
-        id: newId(now),
-        template_id: id,
-        version: 1,
-        state: 'draft',
-        subject,
-        body: input.body,
-        created_by: actor.name,
-        created_at: now,
-        updated_at: now,
-        submitted_by: null,
-        submitted_at: null,
-        approved_by: null,
-        approved_at: null,
-        retired_by: null,
-        retired_at: null,
-        review_note: null,
-      });
+      await repo.insertVersion(
+        trx,
+        repo.draftVersionRow({ templateId: id, version: 1, subject, body: input.body, author: actor.name, now }),
+      );
       await recordAudit(trx, {
         at: now,
         actor,
@@ -308,24 +294,10 @@ export class TemplateService implements TemplateSource {
       });
     } else {
       const version = (versions[0]?.version ?? 0) + 1;
-      await repo.insertVersion(trx, {
-        id: newId(now),
-        template_id: template.id,
-        version,
-        state: 'draft',
-        subject,
-        body,
-        created_by: actor.name,
-        created_at: now,
-        updated_at: now,
-        submitted_by: null,
-        submitted_at: null,
-        approved_by: null,
-        approved_at: null,
-        retired_by: null,
-        retired_at: null,
-        review_note: null,
-      });
+      await repo.insertVersion(
+        trx,
+        repo.draftVersionRow({ templateId: template.id, version, subject, body, author: actor.name, now }),
+      );
       await recordAudit(trx, {
         at: now,
         actor,
