@@ -111,6 +111,9 @@ async function run(): Promise<BenchResult> {
   const connections = envNumber('BENCH_SMTP_CONNECTIONS', 5, { integer: true, min: 1 });
   const dir = await makeTempDir('keepwarm-bench-fanout-');
   const sink = await startSmtpSink({ countOnly: true });
+  // A real relay answers in tens of milliseconds; BENCH_SINK_LATENCY_MS makes the sink wait that long per reply.
+  const latencyMs = envNumber('BENCH_SINK_LATENCY_MS', 0, { integer: true, min: 0 });
+  if (latencyMs > 0) await sink.latency(latencyMs);
   let services: Services | null = null;
   try {
     const config = loadConfig({
@@ -177,6 +180,7 @@ async function run(): Promise<BenchResult> {
         peak_rss_mb: round(full.rssMb, 0),
         messages: count,
         smtp_connections: connections,
+        sink_latency_ms: latencyMs,
       },
       reference: { raw_nodemailer_msgs_per_s: round(rawRate, 0) },
       ratio,
