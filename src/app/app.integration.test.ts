@@ -52,6 +52,9 @@ describeEachDialect('HTTP edges: errors, limits, documentation, health', (dialec
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error).toMatchObject({ code: 'route_not_found', message: 'There is no GET /api/v1/nothing-here.' });
     expect((await c.call('GET', '/api/v1/incidents/does-not-exist', { token })).json().error.code).toBe('not_found');
+    const badUrl = await c.call('GET', '/u/%E0%A4%A');
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json().error.code).toBe('bad_url');
   });
 
   test('bad input never produces a 500, on any documented route', async () => {

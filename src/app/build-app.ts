@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerAuthRoutes } from '../auth/auth.routes.js';
 import { renderDocument } from '../console/html.js';
@@ -52,6 +52,13 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Malformed URLs (bad percent-encoding) never reach a route: answer in the usual error shape.
+    frameworkErrors: (err, req, res) => {
+      (res as unknown as FastifyReply)
+        .code(400)
+        .type('application/json; charset=utf-8')
+        .send({ error: { code: 'bad_url', message: `The URL ${JSON.stringify(req.url)} cannot be decoded: ${err.message}` } });
+    },
   });
   const openapi = new OpenApiRegistry();
   const router = new Router(app, services.auth, openapi);

@@ -67,7 +67,7 @@ export function ComponentsPage(props: {
         </tbody>
       </table>
       {writable ? (
-        <form method="post" action="/console/components" class="panel" style="margin-top: 16px">
+        <form method="post" action="/console/components" class="panel spaced">
           <h2>Add a component</h2>
           <CsrfField actor={actor} />
           <div class="row">

@@ -25,7 +25,7 @@ export function IncidentListPage(props: { actor: Actor; incidents: IncidentRecor
       <div class="row">
         <h1>Incidents</h1>
         {can(actor.role, 'incidents.declare') ? (
-          <div style="flex: 0 0 auto">
+          <div class="shrink">
             <a class="button" href="/console/incidents/new">
               Declare incident
             </a>

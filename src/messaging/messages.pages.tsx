@@ -91,7 +91,7 @@ export function OutboxPage(props: {
           <label for="f-recipient">Recipient</label>
           <input id="f-recipient" name="recipient" type="text" value={filter.recipient ?? ''} />
         </div>
-        <div style="flex: 0 0 auto">
+        <div class="shrink">
           <button type="submit">Filter</button>
         </div>
       </form>
@@ -198,9 +198,7 @@ export function MessagePage({ actor, message, attempts }: { actor: Actor; messag
             <strong>Subject:</strong> {message.subject}
           </p>
         ) : null}
-        <pre class="body" style="white-space: pre-wrap">
-          {message.bodyText}
-        </pre>
+        <pre class="body wrap">{message.bodyText}</pre>
       </div>
       <h2>Attempts</h2>
       {attempts.length === 0 ? (

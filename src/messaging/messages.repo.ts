@@ -338,7 +338,7 @@ export async function applyProviderStatus(
   const message = await findMessageByProviderId(ex, input.providerMessageId);
   if (!message) return undefined;
   if (!acceptsProviderStatus(message.status, input.status)) return { message, changed: false };
-  await ex
+  const res = await ex
     .updateTable('messages')
     .set({
       status: input.status,
@@ -349,6 +349,8 @@ export async function applyProviderStatus(
     })
     .where('id', '=', message.id)
     .where('status', '=', message.status)
-    .execute();
-  return { message: { ...message, status: input.status }, changed: true };
+    .executeTakeFirst();
+  // Zero rows: another report changed the message between the read and this write.
+  const changed = Number(res.numUpdatedRows) === 1;
+  return { message: changed ? { ...message, status: input.status } : message, changed };
 }

@@ -120,6 +120,30 @@ for (const dialect of DIALECTS) {
         expect(blocked?.status()).toBe(403);
         expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
         await context.close();
+
+        // Every page a commander uses, with JavaScript on: no CSP violation, no script error.
+        const commander = await browser.newContext();
+        const page2 = await commander.newPage();
+        const seen: string[] = [];
+        page2.on('console', (m) => {
+          if (m.type() === 'error') seen.push(m.text());
+        });
+        page2.on('pageerror', (e) => seen.push(e.message));
+        await signIn(page2, 'ic@example.test');
+        for (const path of [
+          '/console/incidents?state=all',
+          '/console/incidents/new',
+          '/console/components',
+          '/console/outbox',
+          '/console/templates',
+        ]) {
+          const res = await page2.goto(`${base}${path}`);
+          expect(res?.status(), path).toBe(200);
+        }
+        await page2.goto(`${base}/console/incidents?state=all`);
+        await page2.getByRole('link', { name: /Product pages unavailable/ }).click();
+        expect(seen).toEqual([]);
+        await commander.close();
       }, 60_000);
     },
   );
