@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchBrowser } from '../harness/browser.js';
+import { launchBrowser, listenForBrowser, signInThrough } from '../harness/browser.js';
 import { createTestContext, TEST_ACTOR, type TestContext } from '../harness/context.js';
 import { DIALECTS } from '../harness/databases.js';
 import { chromiumMissing, describeNeeding, postgresMissing } from '../harness/env.js';
@@ -20,9 +20,7 @@ for (const dialect of DIALECTS) {
 
       beforeAll(async () => {
         ctx = await createTestContext(dialect);
-        await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-        const address = ctx.app.server.address();
-        base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+        base = await listenForBrowser(ctx);
         await ctx.services.auth.createUser(TEST_ACTOR, {
           email: 'mia@example.test',
           name: 'Mia Marketing',
@@ -50,14 +48,7 @@ for (const dialect of DIALECTS) {
         await ctx?.close();
       });
 
-      async function signIn(page: Page, email: string, path: string) {
-        await page.goto(`${base}${path}`);
-        expect(new URL(page.url()).pathname).toBe('/login');
-        await page.getByLabel('Email').fill(email);
-        await page.getByLabel('Password').fill(password);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL(`${base}${path}`);
-      }
+      const signIn = (page: Page, email: string, path: string) => signInThrough(page, base, { email, password }, path);
 
       test('marketing edits and submits but cannot approve; legal sees the diff and approves', async () => {
         // Marketing, without JavaScript: the console works on forms alone.

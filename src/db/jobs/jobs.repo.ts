@@ -34,6 +34,22 @@ export function toJob(row: Row<'jobs'>): Job {
   };
 }
 
+function jobRow(now: number, defaultMaxAttempts: number, input: EnqueueInput) {
+  const id = newId(now);
+  return {
+    id,
+    kind: input.kind,
+    payload: toDbJson(input.payload ?? null),
+    idempotency_key: input.key ?? `${input.kind}:${id}`,
+    state: 'queued',
+    run_at: input.runAt ?? now,
+    attempts: 0,
+    max_attempts: input.maxAttempts ?? defaultMaxAttempts,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /**
  * Add a job inside the caller's transaction (pass the transaction handle), so the job exists if
  * and only if the fact that needs it was committed. Returns whether a new job was created.
@@ -44,21 +60,9 @@ export async function enqueueJob(
   defaultMaxAttempts: number,
   input: EnqueueInput,
 ): Promise<{ id: string; created: boolean }> {
-  const id = newId(now);
   const inserted = await ex
     .insertInto('jobs')
-    .values({
-      id,
-      kind: input.kind,
-      payload: toDbJson(input.payload ?? null),
-      idempotency_key: input.key ?? `${input.kind}:${id}`,
-      state: 'queued',
-      run_at: input.runAt ?? now,
-      attempts: 0,
-      max_attempts: input.maxAttempts ?? defaultMaxAttempts,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(jobRow(now, defaultMaxAttempts, input))
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -74,24 +78,9 @@ export async function enqueueJobs(
 ): Promise<number> {
   let created = 0;
   for (let i = 0; i < inputs.length; i += 500) {
-    const rows = inputs.slice(i, i + 500).map((input) => {
-      const id = newId(now);
-      return {
-        id,
-        kind: input.kind,
-        payload: toDbJson(input.payload ?? null),
-        idempotency_key: input.key ?? `${input.kind}:${id}`,
-        state: 'queued',
-        run_at: input.runAt ?? now,
-        attempts: 0,
-        max_attempts: input.maxAttempts ?? defaultMaxAttempts,
-        created_at: now,
-        updated_at: now,
-      };
-    });
     const inserted = await ex
       .insertInto('jobs')
-      .values(rows)
+      .values(inputs.slice(i, i + 500).map((input) => jobRow(now, defaultMaxAttempts, input)))
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returning('id')
       .execute();
