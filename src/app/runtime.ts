@@ -6,6 +6,7 @@ import { systemClock } from '../core/clock.js';
 import { openDatabase } from '../db/database.js';
 import type { JobWorker } from '../db/jobs/worker.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { buildApp } from './build-app.js';
 import { createWorker, scheduleRecurringJobs } from './jobs.js';
 import { createServices, type Services } from './services.js';
@@ -22,11 +23,18 @@ export interface Running {
 }
 
 /** Open the database, migrate, and run the requested roles in this process. */
-export async function startKeepwarm(config: Config, log: Logger, roles: readonly ProcessRole[]): Promise<Running> {
+export async function startKeepwarm(
+  config: Config,
+  log: Logger,
+  roles: readonly ProcessRole[],
+  options: { approveDefaultTemplates?: boolean } = {},
+): Promise<Running> {
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const services = createServices({ config, db, clock: systemClock, log });
   await services.secret.get();
+  // The default template library, once: awaiting legal review (approved only in the demo).
+  await seedDefaultTemplates(db, systemClock, { approve: options.approveDefaultTemplates === true });
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   let worker: JobWorker | null = null;

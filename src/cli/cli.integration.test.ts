@@ -74,6 +74,15 @@ describe('keepwarm CLI', () => {
       });
       expect(login.status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      // A real installation starts with the default template library awaiting legal review.
+      const library = (await (
+        await fetch(`${url}/api/v1/templates?limit=100`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
+        awaiting_review: number;
+        templates: Array<{ key: string; state: string }>;
+      };
+      expect(library.awaiting_review).toBeGreaterThanOrEqual(10);
+      expect(library.templates.find((t) => t.key === 'email.initial_ack')?.state).toBe('in_review');
     } finally {
       server.kill('SIGTERM');
     }

@@ -4,7 +4,6 @@ import type { Services } from '../app/services.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import type { ComponentInput } from '../incidents/components.service.js';
-import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'demo seed', role: 'admin', ip: null };
@@ -49,7 +48,6 @@ export async function seedDemo(services: Services): Promise<DemoCredentials> {
     for (const component of DEMO_COMPONENTS) await services.components.create(SEED_ACTOR, component);
   }
   // The default template library, approved without legal review: demo only.
-  await seedDefaultTemplates(services.db, services.clock, { approve: true });
   return { email: DEMO_ADMIN, password, token };
 }
 
@@ -72,7 +70,7 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     },
   });
   const log = createLogger(config.logLevel);
-  const running = await startKeepwarm(config, log, ['web', 'worker']);
+  const running = await startKeepwarm(config, log, ['web', 'worker'], { approveDefaultTemplates: true });
   stopOnSignals(running, log);
   const creds = await seedDemo(running.services);
   // With --port 0 the system picks the port: show the address actually bound.
