@@ -4,6 +4,7 @@ import type { Services } from '../app/services.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import type { ComponentInput } from '../incidents/components.service.js';
+import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'demo seed', role: 'admin', ip: null };
@@ -43,6 +44,9 @@ export async function seedDemo(services: Services): Promise<DemoCredentials> {
     if (old.name === 'demo' && old.revoked_at === null) await services.auth.revokeToken(SEED_ACTOR, old.id);
   }
   const { token } = await services.auth.createToken(SEED_ACTOR, { name: 'demo', role: 'admin' });
+
+  // Approved for the demo (startKeepwarm installs them so already, when the demo starts it).
+  await seedDefaultTemplates(services.db, services.clock, { approve: true });
 
   if ((await services.components.list()).length === 0) {
     for (const component of DEMO_COMPONENTS) await services.components.create(SEED_ACTOR, component);
