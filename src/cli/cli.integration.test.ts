@@ -103,10 +103,13 @@ describe('keepwarm CLI', () => {
       expect(log).toContain('"webProcesses":2');
       const children = childPids(server.pid);
       expect(children).toHaveLength(2);
+      // Listen for the lines before the kill: they can come before a later listener attaches.
+      const died = waitForLine(server, /web process died; starting another/);
+      const replaced = waitForLine(server, /Server listening/);
       process.kill(children[0] as number, 'SIGKILL');
-      await waitForLine(server, /web process died; starting another/);
+      await died;
       for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/v2/status.json`)).status).toBe(200);
-      await waitForLine(server, /Server listening/);
+      await replaced;
       const after = childPids(server.pid);
       expect(after).toHaveLength(2);
       expect(after).not.toContain(children[0]);
