@@ -7,6 +7,11 @@ import { registerAuthRoutes } from '../auth/auth.routes.js';
 import { renderDocument } from '../console/html.js';
 import { ErrorPage } from '../console/layout.js';
 import { registerJobRoutes } from '../db/jobs/jobs.routes.js';
+import { registerBeaconRoutes } from '../detection/beacons/beacons.routes.js';
+import { registerDetectionConsole } from '../detection/detection.console.js';
+import { registerDetectionRoutes } from '../detection/detection.routes.js';
+import { registerIntakeRoutes } from '../detection/intake/intake.routes.js';
+import { registerMonitorRoutes } from '../detection/monitors.routes.js';
 import { registerComponentConsole } from '../incidents/components.console.js';
 import { registerComponentRoutes } from '../incidents/components.routes.js';
 import { registerIncidentConsole } from '../incidents/incidents.console.js';
@@ -101,6 +106,11 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerTemplateRoutes(scoped, services);
     registerTemplateConsole(scoped, services);
     registerInboundRoutes(scoped, services);
+    registerMonitorRoutes(scoped, services.monitors);
+    registerDetectionRoutes(scoped, services);
+    registerIntakeRoutes(scoped, services);
+    registerBeaconRoutes(scoped, services);
+    registerDetectionConsole(scoped, services);
   });
 
   await app.ready();

@@ -9,6 +9,7 @@ const PURGE_SESSIONS = 'auth.purge_sessions';
 export function jobHandlers(services: Services): JobHandler[] {
   return [
     services.outbox.deliverJob(),
+    ...services.detection.jobHandlers(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),
@@ -23,7 +24,10 @@ export function jobHandlers(services: Services): JobHandler[] {
 
 /** Recurring jobs that must always have a next run scheduled. */
 export async function scheduleRecurringJobs(services: Services): Promise<void> {
-  await services.db.tx((trx) => services.jobs.scheduleRecurring(trx, PURGE_SESSIONS, HOUR));
+  await services.db.tx(async (trx) => {
+    await services.jobs.scheduleRecurring(trx, PURGE_SESSIONS, HOUR);
+    await services.detection.scheduleRecurring(trx);
+  });
 }
 
 export function createWorker(services: Services, options: { workerId?: string } = {}): JobWorker {

@@ -23,6 +23,10 @@ export const PERMISSIONS = {
   'messages.read': ['admin', 'commander', 'marketing', 'legal'],
   'messages.send': ['admin', 'commander', 'marketing'],
   'suppressions.manage': ['admin', 'marketing', 'legal'],
+  'monitors.read': [...PEOPLE, 'agent'],
+  'monitors.write': ['admin', 'commander'],
+  'probes.report': ['admin', 'agent'],
+  'detections.decide': ['admin', 'commander'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

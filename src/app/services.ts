@@ -5,6 +5,8 @@ import { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import { JobQueue } from '../db/jobs/job-queue.js';
+import { DetectionService } from '../detection/detection.service.js';
+import { MonitorService } from '../detection/monitors.service.js';
 import { ComponentService } from '../incidents/components.service.js';
 import { IncidentService } from '../incidents/incidents.service.js';
 import { StatusFeed } from '../incidents/statuspage.service.js';
@@ -38,6 +40,8 @@ export interface Services {
   templates: TemplateService;
   providers: ProviderRegistry;
   outbox: OutboxService;
+  monitors: MonitorService;
+  detection: DetectionService;
 }
 
 /** Wire every service once; web, worker and CLI all use the same graph. */
@@ -48,6 +52,7 @@ export function createServices(deps: Deps): Services {
   const secret = new InstallationSecret({ db, clock, configured: config.secret });
   const templates = new TemplateService({ db, clock, bus });
   const providers = createProviderRegistry(config, log);
+  const incidents = new IncidentService({ db, clock, bus });
   return {
     config,
     db,
@@ -57,7 +62,7 @@ export function createServices(deps: Deps): Services {
     jobs,
     auth: new AuthService({ db, clock, options: config.auth }),
     components: new ComponentService({ db, clock, bus }),
-    incidents: new IncidentService({ db, clock, bus }),
+    incidents,
     statusFeed: new StatusFeed({
       db,
       clock,
@@ -87,6 +92,26 @@ export function createServices(deps: Deps): Services {
         emailPerSecond: config.messaging.emailPerSecond,
         smsPerSenderPerSecond: config.twilio.perSenderPerSecond,
         sendTimeoutMs: config.smtp.timeoutSeconds * 1000,
+      },
+    }),
+    monitors: new MonitorService({
+      db,
+      clock,
+      defaults: { failuresToDown: config.detection.failuresToDown, successesToUp: config.detection.successesToUp },
+    }),
+    detection: new DetectionService({
+      db,
+      clock,
+      bus,
+      jobs,
+      incidents,
+      log: log.child({ role: 'detection' }),
+      options: {
+        declare: config.detection.declare,
+        confirmWithinMs: config.detection.confirmWithinMinutes * 60_000,
+        region: config.detection.region,
+        failuresToDown: config.detection.failuresToDown,
+        successesToUp: config.detection.successesToUp,
       },
     }),
   };

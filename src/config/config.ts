@@ -119,6 +119,42 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   webhooks: z.array(z.strictObject({ name: z.string().min(1), url: z.url(), secret: z.string().min(24) })).default([]),
+  detection: z
+    .strictObject({
+      /** What a confirmed outage does: declare an incident, suggest one to the commander, or nothing. */
+      declare: z.enum(['auto', 'suggest', 'off']).default('suggest'),
+      /** A suggestion nobody confirms or dismisses is declared after this long. */
+      confirmWithinMinutes: z.coerce.number().positive().default(5),
+      /** Region name of the probes this process runs itself (the monitor role). */
+      region: z.string().min(1).default('local'),
+      failuresToDown: z.coerce.number().int().min(1).max(20).default(2),
+      successesToUp: z.coerce.number().int().min(1).max(20).default(2),
+      /** Alert intake: label rules mapping alerts to components (first match wins). */
+      rules: z
+        .array(
+          z.strictObject({
+            match: z.record(z.string(), z.string()).describe('label → value (exact, or /regex/)'),
+            component: z.string().min(1).describe('component name or id'),
+            severity: z.enum(['down', 'degraded']).default('down'),
+          }),
+        )
+        .default([]),
+      /** Per-source secrets: a bearer token, or an HMAC key for sources that sign. */
+      intake: z
+        .record(z.string(), z.strictObject({ token: z.string().min(16).optional(), hmacSecret: z.string().min(16).optional() }))
+        .default({}),
+      beacons: z
+        .strictObject({
+          /** Showroom origins allowed to post beacons (CORS). */
+          origins: z.array(z.string()).default([]),
+          /** Hosts of each component, to match failed resource loads and fetches. */
+          hosts: z.record(z.string(), z.array(z.string())).default({}),
+          errorRate: z.coerce.number().min(0).max(1).default(0.2),
+          minEvents: z.coerce.number().int().min(1).default(20),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   web: z
     .strictObject({
       processes: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(64).default(1),
@@ -219,6 +255,16 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
   { env: 'KEEPWARM_SLACK_WEBHOOK_URL', key: 'slack.webhookUrl', description: 'Slack incoming webhook for internal updates.' },
   { env: 'KEEPWARM_MASTODON_URL', key: 'mastodon.url', description: 'Mastodon instance for public posts.' },
   { env: 'KEEPWARM_MASTODON_TOKEN', key: 'mastodon.accessToken', description: 'Mastodon access token (write:statuses).' },
+  {
+    env: 'KEEPWARM_DETECTION_DECLARE',
+    key: 'detection.declare',
+    description: 'Confirmed outages: auto (declare), suggest (commander confirms; default), off.',
+  },
+  {
+    env: 'KEEPWARM_DETECTION_REGION',
+    key: 'detection.region',
+    description: 'Region name of the probes this process runs (default local).',
+  },
   {
     env: 'KEEPWARM_WEB_PROCESSES',
     key: 'web.processes',

@@ -3,6 +3,7 @@ import type { Database, Dialect } from './database.js';
 import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-messaging.js';
 import * as m003 from './migrations/003-inbound.js';
+import * as m004 from './migrations/004-detection.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -11,6 +12,7 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['001-foundation', m001],
   ['002-messaging', m002],
   ['003-inbound', m003],
+  ['004-detection', m004],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

@@ -223,6 +223,85 @@ export interface InboundMessagesTable {
   outcome: string | null;
 }
 
+export interface MonitorsTable {
+  id: string;
+  component_id: string;
+  name: string;
+  type: string;
+  config: DbJson;
+  interval_ms: number;
+  regions: DbJson;
+  failures_to_down: number;
+  successes_to_up: number;
+  enabled: DbBool;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface MonitorStatesTable {
+  monitor_id: string;
+  region: string;
+  state: string;
+  fail_streak: number;
+  ok_streak: number;
+  degraded: DbBool;
+  first_failure_at: Millis | null;
+  changed_at: Millis;
+  last_result_at: Millis;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  flaps: DbJson;
+}
+
+export interface ProbeResultsTable {
+  monitor_id: string;
+  region: string;
+  minute: Millis;
+  ok: number;
+  degraded: number;
+  failed: number;
+  latency_sum: number;
+  latency_max: number;
+}
+
+export interface SignalsTable {
+  id: string;
+  source: string;
+  fingerprint: string;
+  component_id: string | null;
+  region: string | null;
+  state: string;
+  severity: string;
+  summary: string;
+  first_at: Millis;
+  last_at: Millis;
+  resolved_at: Millis | null;
+  details: DbJson;
+}
+
+export interface ComponentHealthTable {
+  component_id: string;
+  status: string;
+  scope: DbJson;
+  reasons: DbJson;
+  since: Millis;
+  evaluated_at: Millis;
+}
+
+export interface DetectionsTable {
+  id: string;
+  state: string;
+  components: DbJson;
+  scope: DbJson;
+  summary: string;
+  first_failure_at: Millis;
+  created_at: Millis;
+  confirm_by: Millis | null;
+  incident_id: string | null;
+  decided_by: string | null;
+  decided_at: Millis | null;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -239,6 +318,12 @@ export interface DB {
   messages: MessagesTable;
   message_attempts: MessageAttemptsTable;
   suppressions: SuppressionsTable;
+  monitors: MonitorsTable;
+  monitor_states: MonitorStatesTable;
+  probe_results: ProbeResultsTable;
+  signals: SignalsTable;
+  component_health: ComponentHealthTable;
+  detections: DetectionsTable;
   inbound_messages: InboundMessagesTable;
 }
 

@@ -30,6 +30,8 @@ export interface ComponentChange {
 }
 
 export interface DeclareInput {
+  /** Internal: a caller-chosen id makes declaring idempotent (automated detection retries). */
+  id?: string | undefined;
   name: string;
   status?: IncidentStatus | undefined;
   impact?: Impact | undefined;
@@ -92,8 +94,9 @@ export class IncidentService {
         field: startedAt > now ? 'started_at' : 'detected_at',
       });
     }
-    const id = newId(now);
+    const id = input.id ?? newId(now);
     const message = input.message?.trim();
+    if (input.id && (await repo.findIncident(this.#db.kysely, input.id))) return this.get(input.id);
 
     await this.#db.tx(async (trx) => {
       const known = await this.#requireComponents(trx, changes);
@@ -218,6 +221,36 @@ export class IncidentService {
     });
     this.#announce(id);
     return this.get(id);
+  }
+
+  /**
+   * What automated detection saw, on an open incident: components join or change status (so the
+   * status page shows the truth) and one summary lands on the timeline, not one event per probe.
+   */
+  async recordDetection(
+    actor: Actor,
+    id: string,
+    input: { components: ComponentChange[]; summary: string; reasons: string[]; kind: 'signal' | 'recovered' },
+  ): Promise<void> {
+    const now = this.#clock.now();
+    assertNoDuplicates(input.components);
+    await this.#db.tx(async (trx) => {
+      const incident = await repo.findIncident(trx, id, this.#db.dialect);
+      if (!incident) throw notFound('Incident', id);
+      if (!isOpen(incident.status)) throw conflict('incident_closed', `Incident ${id} is ${incident.status}.`);
+      const known = await this.#requireComponents(trx, input.components);
+      const affected = await this.#applyComponentChanges(trx, id, input.components, known, now);
+      await repo.appendEvent(trx, {
+        incidentId: id,
+        at: now,
+        type: input.kind === 'recovered' ? 'detection.recovered' : 'detection.signal',
+        actor,
+        public: false,
+        data: { summary: input.summary, reasons: input.reasons, components: affected },
+      });
+      await bumpPublicRevision(trx, now);
+    });
+    this.#announce(id);
   }
 
   /** An internal note on the timeline: never public. */
