@@ -114,6 +114,7 @@ export class DetectionService {
         const monitor = monitors.get(result.monitorId);
         if (!monitor) continue;
         applied++;
+        const isNew = !states.has(monitor.id);
         const prev = states.get(monitor.id) ?? {
           ...initialState(result.at),
           monitorId: monitor.id,
@@ -136,7 +137,8 @@ export class DetectionService {
           lastError: result.error ?? null,
         };
         states.set(monitor.id, stored);
-        if (transition || prev.degraded !== next.degraded) affected.add(monitor.componentId);
+        // A region reporting for the first time changes the vote as much as a transition does.
+        if (transition || prev.degraded !== next.degraded || isNew) affected.add(monitor.componentId);
         if (transition) transitions++;
         await repo.rollUp(trx, {
           monitorId: monitor.id,

@@ -96,7 +96,7 @@ export class MonitorService {
       });
     }
     const check = parseInput(CHECK_SCHEMAS[input.type], input.check, 'body');
-    if ('timeoutMs' in check && check.timeoutMs >= intervalMs) {
+    if ('timeoutMs' in check && check.timeoutMs > intervalMs) {
       throw unprocessable(
         'timeout_too_long',
         'A check must time out before its next run: lower check.timeoutMs or raise interval_seconds.',
