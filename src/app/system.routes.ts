@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ASSETS } from '../console/assets.js';
+import { ASSETS, assetUrl } from '../console/assets.js';
 import type { Metrics } from './metrics.js';
 import type { OpenApiRegistry } from './openapi.js';
 import type { Router } from './router.js';
@@ -94,6 +94,18 @@ export function registerSystemRoutes(r: Router, services: Services, metrics: Met
     responses: { 302: { description: 'Redirect to the incidents page' } },
     async handler({ reply }) {
       return reply.redirect('/console/incidents', 302);
+    },
+  });
+
+  r.route({
+    method: 'GET',
+    url: '/favicon.ico',
+    summary: 'The icon browsers ask for by default (the console links an SVG icon)',
+    tags: ['console'],
+    access: 'public',
+    responses: { 302: { description: 'Redirect to the SVG icon' } },
+    async handler({ reply }) {
+      return reply.header('cache-control', 'public, max-age=86400').redirect(assetUrl('favicon.svg'), 302);
     },
   });
 

@@ -16,7 +16,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const NAMES = ['console.css', 'console.js'] as const;
+const NAMES = ['console.css', 'console.js', 'favicon.svg'] as const;
 export type AssetName = (typeof NAMES)[number];
 
 /** Console assets, read once, served under content-hashed names so they can be cached forever. */

@@ -31,7 +31,9 @@ export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): Fas
 
 const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => boolean }> = [
   { href: '/console/incidents', label: 'Incidents', show: (a) => can(a.role, 'incidents.read') },
+  { href: '/console/health', label: 'Health', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
+  { href: '/console/monitors', label: 'Monitors', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },
   { href: '/console/outbox', label: 'Outbox', show: (a) => can(a.role, 'messages.read') },
   { href: '/console/audit', label: 'Audit log', show: (a) => can(a.role, 'audit.read') },
@@ -71,6 +73,7 @@ export function Layout(props: { title: string; actor: Actor | null; active?: str
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · Keepwarm</title>
+        <link rel="icon" type="image/svg+xml" href={assetUrl('favicon.svg')} />
         <link rel="stylesheet" href={assetUrl('console.css')} />
         <script src={assetUrl('console.js')} defer></script>
       </head>
