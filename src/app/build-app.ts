@@ -83,8 +83,9 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     await scope.register(formbody, { bodyLimit: BODY_LIMIT });
     metrics.instrument(scope);
     scope.addHook('onResponse', (req, reply, done) => {
-      // Errors and changes are worth a log line; reads are not.
-      if (reply.statusCode >= 500 || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      // Errors and changes are worth a log line; reads and the stream of browser beacons are not.
+      const routine = req.method === 'GET' || req.method === 'HEAD' || req.url.startsWith('/api/v1/beacons');
+      if (reply.statusCode >= 500 || !routine) {
         req.log.info(
           { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
           'request',

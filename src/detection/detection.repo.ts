@@ -290,39 +290,39 @@ function toSignal(row: Row<'signals'>): Signal {
  */
 export async function upsertSignal(
   ex: Executor,
-  s: Omit<Signal, 'id' | 'firstAt' | 'lastAt' | 'resolvedAt'> & { at: number },
+  s: Omit<Signal, 'id' | 'firstAt' | 'lastAt' | 'resolvedAt'> & { at: number; startedAt?: number | undefined },
 ): Promise<{ signal: Signal; changed: boolean }> {
+  const firstAt = Math.min(s.startedAt ?? s.at, s.at);
+  // Insert first (safe when two processes record the same signal at once), update otherwise.
+  const inserted = await ex
+    .insertInto('signals')
+    .values({
+      id: newId(s.at),
+      source: s.source,
+      fingerprint: s.fingerprint,
+      component_id: s.componentId,
+      region: s.region,
+      state: s.state,
+      severity: s.severity,
+      summary: s.summary,
+      first_at: firstAt,
+      last_at: s.at,
+      resolved_at: s.state === 'resolved' ? s.at : null,
+      details: toDbJson(s.details),
+    })
+    .onConflict((oc) => oc.columns(['source', 'fingerprint']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { signal: toSignal(inserted), changed: s.state === 'firing' };
   const existing = await ex
     .selectFrom('signals')
     .selectAll()
     .where('source', '=', s.source)
     .where('fingerprint', '=', s.fingerprint)
-    .executeTakeFirst();
-  if (!existing) {
-    const id = newId(s.at);
-    await ex
-      .insertInto('signals')
-      .values({
-        id,
-        source: s.source,
-        fingerprint: s.fingerprint,
-        component_id: s.componentId,
-        region: s.region,
-        state: s.state,
-        severity: s.severity,
-        summary: s.summary,
-        first_at: s.at,
-        last_at: s.at,
-        resolved_at: s.state === 'resolved' ? s.at : null,
-        details: toDbJson(s.details),
-      })
-      .execute();
-    const row = await ex.selectFrom('signals').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return { signal: toSignal(row), changed: s.state === 'firing' };
-  }
+    .executeTakeFirstOrThrow();
   const prev = toSignal(existing);
   const reopened = prev.state === 'resolved' && s.state === 'firing';
-  await ex
+  const updated = await ex
     .updateTable('signals')
     .set({
       component_id: s.componentId,
@@ -332,13 +332,13 @@ export async function upsertSignal(
       summary: s.summary,
       last_at: s.at,
       details: toDbJson(s.details),
-      ...(reopened && { first_at: s.at, resolved_at: null }),
+      ...(reopened && { first_at: firstAt, resolved_at: null }),
       ...(s.state === 'resolved' && prev.state === 'firing' && { resolved_at: s.at }),
     })
     .where('id', '=', prev.id)
-    .execute();
-  const row = await ex.selectFrom('signals').selectAll().where('id', '=', prev.id).executeTakeFirstOrThrow();
-  return { signal: toSignal(row), changed: prev.state !== s.state || prev.severity !== s.severity };
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { signal: toSignal(updated), changed: prev.state !== s.state || prev.severity !== s.severity };
 }
 
 export async function firingSignals(ex: Executor, componentIds?: readonly string[]): Promise<Signal[]> {

@@ -39,6 +39,8 @@ export interface SignalInput {
   state: 'firing' | 'resolved';
   severity: 'down' | 'degraded';
   summary: string;
+  /** When the failure began, if the source knows (an alert's startsAt); default: now. */
+  startedAt?: number | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
@@ -174,6 +176,7 @@ export class DetectionService {
           summary: input.summary,
           details: input.details ?? {},
           at: now,
+          startedAt: input.startedAt,
         });
         if (res.changed) {
           changed++;
