@@ -153,6 +153,58 @@ describeEachDialect('detection: auto-declare, regions, joining and recovery', (d
   });
 });
 
+describeEachDialect('detection: signals from other sources', (dialect) => {
+  const ctx = useTestContext(dialect, { config: { 'detection.declare': 'off' } });
+
+  test('unmapped signals are listed; a signal whose resolution never comes can be closed by hand', async () => {
+    const c = ctx();
+    const ids = await setup(c);
+    await c.services.detection.recordSignals([
+      {
+        source: 'alertmanager',
+        fingerprint: 'f-unmapped',
+        componentId: null,
+        state: 'firing',
+        severity: 'down',
+        summary: 'disk full on db-7',
+      },
+      {
+        source: 'statuspage',
+        fingerprint: 'component:cdn',
+        componentId: ids.api,
+        state: 'firing',
+        severity: 'down',
+        summary: 'upstream API outage',
+        startedAt: c.clock.now() - 60_000,
+      },
+    ]);
+    const signals = (await c.call('GET', '/api/v1/signals?state=firing', { token: ids.token })).json().signals;
+    expect(signals.map((s: { fingerprint: string; component_id: string | null }) => [s.fingerprint, s.component_id])).toEqual(
+      expect.arrayContaining([
+        ['f-unmapped', null],
+        ['component:cdn', ids.api],
+      ]),
+    );
+    const upstream = signals.find((s: { fingerprint: string }) => s.fingerprint === 'component:cdn');
+    expect(upstream.first_at).toBe(new Date(c.clock.now() - 60_000).toISOString());
+    expect((await c.call('GET', `/api/v1/components/${ids.api}`, { token: ids.token })).json().status).toBe('operational');
+    const health = (await c.call('GET', '/api/v1/health', { token: ids.token }))
+      .json()
+      .components.find((x: { id: string }) => x.id === ids.api);
+    expect(health).toMatchObject({ status: 'major_outage', scope: 'global' });
+    // declare: off → recorded only
+    expect((await c.call('GET', '/api/v1/detections', { token: ids.token })).json().detections[0]).toMatchObject({
+      state: 'observed',
+    });
+    expect((await c.call('POST', `/api/v1/signals/${upstream.id}/resolve`, { token: ids.token })).statusCode).toBe(204);
+    const after = (await c.call('GET', '/api/v1/health', { token: ids.token }))
+      .json()
+      .components.find((x: { id: string }) => x.id === ids.api);
+    expect(after.status).toBe('operational');
+    expect((await c.call('POST', `/api/v1/signals/${upstream.id}/resolve`, { token: ids.token })).statusCode).toBe(404);
+  });
+});
+
 describeEachDialect('detection: suggestions the commander confirms or dismisses', (dialect) => {
   const ctx = useTestContext(dialect, { config: { 'detection.declare': 'suggest', 'detection.confirmWithinMinutes': 5 } });
   let ids: Awaited<ReturnType<typeof setup>>;

@@ -291,7 +291,7 @@ function toSignal(row: Row<'signals'>): Signal {
 export async function upsertSignal(
   ex: Executor,
   s: Omit<Signal, 'id' | 'firstAt' | 'lastAt' | 'resolvedAt'> & { at: number; startedAt?: number | undefined },
-): Promise<{ signal: Signal; changed: boolean }> {
+): Promise<{ signal: Signal; changed: boolean; previousComponentId?: string | null }> {
   const firstAt = Math.min(s.startedAt ?? s.at, s.at);
   // Insert first (safe when two processes record the same signal at once), update otherwise.
   const inserted = await ex
@@ -338,7 +338,24 @@ export async function upsertSignal(
     .where('id', '=', prev.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { signal: toSignal(updated), changed: prev.state !== s.state || prev.severity !== s.severity };
+  const moved = prev.componentId !== s.componentId || prev.region !== s.region;
+  return {
+    signal: toSignal(updated),
+    changed: prev.state !== s.state || prev.severity !== s.severity || (moved && s.state === 'firing'),
+    ...(moved && { previousComponentId: prev.componentId }),
+  };
+}
+
+/** A signal closed by hand (its source will never say it resolved). */
+export async function resolveSignal(ex: Executor, id: string, at: number): Promise<Signal | undefined> {
+  const row = await ex
+    .updateTable('signals')
+    .set({ state: 'resolved', resolved_at: at, last_at: at })
+    .where('id', '=', id)
+    .where('state', '=', 'firing')
+    .returningAll()
+    .executeTakeFirst();
+  return row ? toSignal(row) : undefined;
 }
 
 export async function firingSignals(ex: Executor, componentIds?: readonly string[]): Promise<Signal[]> {

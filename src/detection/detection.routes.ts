@@ -130,6 +130,69 @@ export function registerDetectionRoutes(r: Router, services: Services): void {
     },
   });
 
+  const signalSchema = z.object({
+    id: z.string(),
+    source: z.string(),
+    fingerprint: z.string(),
+    component_id: z.string().nullable(),
+    region: z.string().nullable(),
+    state: z.enum(['firing', 'resolved']),
+    severity: z.enum(['down', 'degraded']),
+    summary: z.string(),
+    first_at: z.string(),
+    last_at: z.string(),
+    resolved_at: z.string().nullable(),
+  });
+
+  r.route({
+    method: 'GET',
+    url: '/api/v1/signals',
+    summary: 'Alerts, upstream statuses and beacon signals, newest first (unmapped ones have no component)',
+    tags: ['detection'],
+    access: 'monitors.read',
+    query: z.object({
+      state: z.enum(['firing', 'resolved']).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+    responses: { 200: { description: 'Signals', schema: z.object({ signals: z.array(signalSchema) }) }, ...STANDARD_ERRORS },
+    async handler({ query }) {
+      const list = await repo.listSignals(db.kysely, { limit: query.limit, ...(query.state && { state: query.state }) });
+      return {
+        signals: list.map((s) => ({
+          id: s.id,
+          source: s.source,
+          fingerprint: s.fingerprint,
+          component_id: s.componentId,
+          region: s.region,
+          state: s.state,
+          severity: s.severity,
+          summary: s.summary,
+          first_at: toIso(s.firstAt),
+          last_at: toIso(s.lastAt),
+          resolved_at: toIsoOrNull(s.resolvedAt),
+        })),
+      };
+    },
+  });
+
+  r.route({
+    method: 'POST',
+    url: '/api/v1/signals/:id/resolve',
+    summary: 'Close a firing signal by hand, when its source will never send the resolution',
+    tags: ['detection'],
+    access: 'detections.decide',
+    params: z.object({ id: z.string() }),
+    responses: {
+      204: { description: 'Resolved' },
+      404: { description: 'No firing signal with that id', schema: errorBodySchema },
+      ...STANDARD_ERRORS,
+    },
+    async handler({ params, actor, reply }) {
+      await detection.resolveSignal(actor, params.id);
+      return reply.code(204).send();
+    },
+  });
+
   const detectionSchema = z.object({
     id: z.string(),
     state: z.string(),

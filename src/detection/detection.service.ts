@@ -182,6 +182,8 @@ export class DetectionService {
           changed++;
           if (input.componentId) affected.add(input.componentId);
         }
+        // A rule change moved the signal: the component it left is re-evaluated too.
+        if (res.previousComponentId) affected.add(res.previousComponentId);
       }
     });
     if (affected.size > 0) await this.evaluate([...affected]);
@@ -210,6 +212,7 @@ export class DetectionService {
     const stored = await repo.listHealth(ex);
 
     const changes: HealthChange[] = [];
+    const reworded: HealthChange[] = [];
     for (const component of components) {
       const probes: RegionalProbe[] = states
         .filter((s) => monitors.find((m) => m.id === s.monitorId)?.componentId === component.id)
@@ -229,9 +232,14 @@ export class DetectionService {
       const prev = stored.get(component.id);
       const same = prev && prev.status === next.status && JSON.stringify(prev.scope) === JSON.stringify(next.scope);
       if (!same && (prev || next.status !== 'operational')) changes.push({ component, prev, next });
+      else if (prev && JSON.stringify(prev.reasons) !== JSON.stringify(next.reasons)) reworded.push({ component, prev, next });
     }
-    if (changes.length === 0) return [];
+    if (changes.length === 0 && reworded.length === 0) return [];
     await this.#db.tx(async (trx) => {
+      // Same verdict, new reasons (another alert, one of two resolved): keep what people read true.
+      for (const c of reworded) {
+        await repo.saveHealth(trx, { ...(c.prev as repo.StoredHealth), reasons: c.next.reasons, evaluatedAt: now });
+      }
       for (const c of changes) {
         await repo.saveHealth(trx, {
           componentId: c.component.id,
@@ -243,7 +251,7 @@ export class DetectionService {
         });
       }
     });
-    await this.#act(changes, now);
+    if (changes.length > 0) await this.#act(changes, now);
     return changes;
   }
 
@@ -438,6 +446,18 @@ export class DetectionService {
       }),
     );
     return incidentId;
+  }
+
+  /** Close a firing signal by hand (its source lost the resolution), then re-evaluate. */
+  async resolveSignal(actor: Actor, id: string): Promise<void> {
+    const now = this.#clock.now();
+    const signal = await this.#db.tx(async (trx) => {
+      const closed = await repo.resolveSignal(trx, id, now);
+      if (!closed) throw notFound('Firing signal', id);
+      await recordAudit(trx, { at: now, actor, action: 'signal.resolve', target: { type: 'signal', id } });
+      return closed;
+    });
+    if (signal.componentId) await this.evaluate([signal.componentId]);
   }
 
   async dismiss(actor: Actor, detectionId: string): Promise<void> {
