@@ -6,18 +6,21 @@ import { systemClock } from '../core/clock.js';
 import { openDatabase } from '../db/database.js';
 import type { JobWorker } from '../db/jobs/worker.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { type LocalMonitor, startLocalMonitor } from '../detection/probes/local.js';
 import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { buildApp } from './build-app.js';
 import { createWorker, scheduleRecurringJobs } from './jobs.js';
 import { createServices, type Services } from './services.js';
 
-export const PROCESS_ROLES = ['web', 'worker'] as const;
+/** web: console and APIs; worker: the job queue; monitor: the probes of this process's region (detection.region). */
+export const PROCESS_ROLES = ['web', 'worker', 'monitor'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
 
 export interface Running {
   services: Services;
   app: FastifyInstance | null;
   worker: JobWorker | null;
+  monitor: LocalMonitor | null;
   url: string | null;
   stop(): Promise<void>;
 }
@@ -50,9 +53,19 @@ export async function startKeepwarm(
     worker = createWorker(services);
     worker.start();
   }
+  const monitor = roles.includes('monitor')
+    ? startLocalMonitor({
+        detection: services.detection,
+        region: config.detection.region,
+        log,
+        bus: services.bus,
+        now: () => services.clock.now(),
+      })
+    : null;
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      await monitor?.stop();
       await app?.close();
       await worker?.stop(10_000);
       await services.providers.close();
@@ -60,7 +73,7 @@ export async function startKeepwarm(
     })();
     return stopping;
   };
-  return { services, app, worker, url, stop };
+  return { services, app, worker, monitor, url, stop };
 }
 
 /**

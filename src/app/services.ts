@@ -97,6 +97,7 @@ export function createServices(deps: Deps): Services {
     monitors: new MonitorService({
       db,
       clock,
+      bus,
       defaults: { failuresToDown: config.detection.failuresToDown, successesToUp: config.detection.successesToUp },
     }),
     detection: new DetectionService({

@@ -9,6 +9,7 @@ import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { registerAgentCommand } from './agent.js';
 import { type CommonOptions, configFrom, reportFailure, withCommonOptions } from './common.js';
 import { runDemo } from './demo.js';
 
@@ -36,8 +37,13 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
     .showHelpAfterError();
 
   withCommonOptions(program.command('start'))
-    .description('run Keepwarm: web console, APIs and the job worker (migrates first)')
-    .addOption(new Option('--roles <roles>', 'comma-separated roles to run in this process').default('web,worker'))
+    .description('run Keepwarm: web console, APIs, the job worker and the local probes (migrates first)')
+    .addOption(
+      new Option(
+        '--roles <roles>',
+        `comma-separated roles to run in this process (${PROCESS_ROLES.join(', ')}; monitor: run the probes of region detection.region)`,
+      ).default(PROCESS_ROLES.join(',')),
+    )
     .option('--web-processes <n>', 'web processes sharing the port (env KEEPWARM_WEB_PROCESSES, default 1)')
     .action(async (options: CommonOptions & { roles: string; webProcesses?: string }) => {
       const roles = options.roles.split(',').map((r) => r.trim());
@@ -98,6 +104,8 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
       out(`created ${created.view.role} token "${created.view.name}" (${created.view.id}); it is shown only now:`);
       out(created.token);
     });
+
+  registerAgentCommand(program, io);
 
   withCommonOptions(program.command('demo'))
     .description('run the demo on embedded SQLite under ./data/demo, with seeded users and components')

@@ -13,6 +13,8 @@ export interface BusEvents {
   'job.enqueued': [];
   /** A message of the outbox changed state. */
   'message.changed': [messageId: string];
+  /** A monitor was created, changed or deleted (the in-process monitor role reloads). */
+  'monitors.changed': [];
 }
 
 export class Bus {

@@ -1,6 +1,7 @@
 import type { Actor } from '../app/actor.js';
 import { parseInput } from '../app/validation.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { notFound, unprocessable } from '../core/errors.js';
 import type { Database } from '../db/database.js';
@@ -26,11 +27,18 @@ const CHECK_SCHEMAS = { http: httpCheckSchema, tls: tlsCheckSchema, dns: dnsChec
 export class MonitorService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #bus: Bus | undefined;
   readonly #defaults: { failuresToDown: number; successesToUp: number };
 
-  constructor(deps: { db: Database; clock: Clock; defaults: { failuresToDown: number; successesToUp: number } }) {
+  constructor(deps: {
+    db: Database;
+    clock: Clock;
+    bus?: Bus;
+    defaults: { failuresToDown: number; successesToUp: number };
+  }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#bus = deps.bus;
     this.#defaults = deps.defaults;
   }
 
@@ -58,6 +66,7 @@ export class MonitorService {
       });
       return created;
     });
+    this.#bus?.emit('monitors.changed');
     return this.get(id);
   }
 
@@ -68,6 +77,7 @@ export class MonitorService {
       await repo.updateMonitor(trx, id, await this.#validate(trx, input), now);
       await recordAudit(trx, { at: now, actor, action: 'monitor.update', target: { type: 'monitor', id } });
     });
+    this.#bus?.emit('monitors.changed');
     return this.get(id);
   }
 
@@ -77,6 +87,7 @@ export class MonitorService {
       if (!(await repo.deleteMonitor(trx, id))) throw notFound('Monitor', id);
       await recordAudit(trx, { at: now, actor, action: 'monitor.delete', target: { type: 'monitor', id } });
     });
+    this.#bus?.emit('monitors.changed');
   }
 
   async #validate(
