@@ -5,12 +5,14 @@
  * non-zero only when a benchmark could not run (2: unknown name).
  */
 
+import { detectionLatency } from './detection-latency.js';
 import { fanout } from './fanout.js';
 import { cleanupNow } from './lib/process.js';
 import { type Benchmark, BenchUnavailable } from './lib/types.js';
+import { probeScale } from './probe-scale.js';
 import { statusSurge } from './status-surge.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [statusSurge, fanout];
+export const BENCHMARKS: readonly Benchmark[] = [statusSurge, fanout, probeScale, detectionLatency];
 
 function listKnown(out: (line: string) => void): void {
   out('known benchmarks:');
