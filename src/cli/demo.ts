@@ -3,6 +3,7 @@ import { startKeepwarm, stopOnSignals } from '../app/runtime.js';
 import type { Services } from '../app/services.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
+import type { MonitorInput } from '../detection/monitors.service.js';
 import type { ComponentInput } from '../incidents/components.service.js';
 import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
@@ -31,6 +32,49 @@ export interface DemoCredentials {
 }
 
 /**
+ * Probes of the demo's own endpoints (run by the demo's monitor role), so the health board has
+ * live data. Paths are joined to the URL the demo listens on.
+ */
+export const DEMO_MONITORS = [
+  {
+    name: 'Origin liveness',
+    component: 'Showroom origin',
+    path: '/healthz',
+    check: { jsonPath: 'status', jsonEquals: 'ok', degradedMs: 500 },
+  },
+  { name: 'Status API', component: 'Product API', path: '/api/v2/summary.json', check: { jsonPath: 'page.id' } },
+  { name: 'Sign-in page', component: 'Sign-in (SSO)', path: '/login', check: { bodyContains: '<form' } },
+] as const;
+
+/**
+ * Create the demo monitors, or point them at `baseUrl` when the demo now listens elsewhere (a
+ * monitor the user changed in another way is left alone).
+ */
+export async function seedDemoMonitors(services: Services, baseUrl: string): Promise<void> {
+  const existing = await services.monitors.list();
+  for (const demo of DEMO_MONITORS) {
+    const target = `${baseUrl}${demo.path}`;
+    const input: MonitorInput = {
+      component: demo.component,
+      name: demo.name,
+      type: 'http',
+      check: { url: target, timeoutMs: 2_000, ...demo.check },
+      interval_seconds: 10,
+      regions: [],
+    };
+    const found = existing.find((m) => m.name === demo.name);
+    if (!found) {
+      await services.monitors.create(SEED_ACTOR, input);
+      continue;
+    }
+    const url = found.type === 'http' ? (found.check as { url?: string }).url : undefined;
+    if (url !== undefined && url !== target && new URL(url).pathname === demo.path) {
+      await services.monitors.update(SEED_ACTOR, found.id, input);
+    }
+  }
+}
+
+/**
  * Seed once (components), refresh every run (the admin's password and a demo API token), so a
  * restarted demo prints credentials that work.
  */
@@ -56,6 +100,8 @@ export async function seedDemo(services: Services): Promise<DemoCredentials> {
 }
 
 export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.WritableStream }): Promise<void> {
+  // Alerts from the team's own monitoring: the generic JSON hook, with a token for this run.
+  const intakeToken = newSecret(18);
   const config = configFrom(options, {
     dataDir: './data/demo',
     'status.includeDrills': true,
@@ -72,13 +118,16 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
       calendar_link: 'https://calendar.acme.example/book',
       fallback_url: 'https://catalog.acme.example',
     },
+    'detection.intake': { generic: { token: intakeToken } },
   });
   const log = createLogger(config.logLevel);
-  const running = await startKeepwarm(config, log, ['web', 'worker'], { approveDefaultTemplates: true });
+  const running = await startKeepwarm(config, log, ['web', 'worker', 'monitor'], { approveDefaultTemplates: true });
   stopOnSignals(running, log);
   const creds = await seedDemo(running.services);
   // With --port 0 the system picks the port: show the address actually bound.
   const url = config.port === 0 && running.url ? running.url : config.publicUrl;
+  await seedDemoMonitors(running.services, running.url ?? url);
+  const alert = JSON.stringify({ status: 'firing', component: '3D configurator', summary: 'Configurator widget fails to load' });
   const lines = [
     '',
     'Keepwarm demo is running (embedded SQLite, nothing leaves this machine).',
@@ -88,6 +137,7 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     `  API reference  ${url}/api/openapi.json`,
     `  Templates      ${url}/console/templates   (default library, approved for the demo)`,
     `  Outbox         ${url}/console/outbox      (every channel goes to the sink)`,
+    `  Health board   ${url}/console/health      (the demo probes its own endpoints every 10 s)`,
     `  Data folder    ${config.dataDir}`,
     '',
     `  Sign in as     ${creds.email}`,
@@ -95,6 +145,10 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     `  Admin token    ${creds.token}`,
     '',
     `  Try: curl -H "Authorization: Bearer ${creds.token}" ${url}/api/v1/incidents`,
+    '',
+    '  Send an alert as your monitoring would; the health board then suggests an incident to confirm:',
+    `  curl -H "Authorization: Bearer ${intakeToken}" -H "Content-Type: application/json" \\`,
+    `       -d '${alert}' ${url}/api/v1/hooks/generic`,
     '',
     'Press Ctrl+C to stop.',
     '',

@@ -81,20 +81,27 @@ export async function insertMonitor(
     .insertInto('monitors')
     .values({
       id,
-      component_id: m.componentId,
-      name: m.name,
-      type: m.type,
-      config: toDbJson(m.check),
-      interval_ms: m.intervalMs,
-      regions: toDbJson(m.regions),
-      failures_to_down: m.failuresToDown,
-      successes_to_up: m.successesToUp,
-      enabled: toDbBool(m.enabled),
+      ...monitorColumns(m),
       created_at: now,
       updated_at: now,
     })
     .execute();
   return id;
+}
+
+/** A monitor's own columns, as stored (shared by insert and update). */
+function monitorColumns(m: Omit<Monitor, 'id' | 'createdAt' | 'updatedAt'>) {
+  return {
+    component_id: m.componentId,
+    name: m.name,
+    type: m.type,
+    config: toDbJson(m.check),
+    interval_ms: m.intervalMs,
+    regions: toDbJson(m.regions),
+    failures_to_down: m.failuresToDown,
+    successes_to_up: m.successesToUp,
+    enabled: toDbBool(m.enabled),
+  };
 }
 
 export async function updateMonitor(
@@ -105,18 +112,7 @@ export async function updateMonitor(
 ): Promise<void> {
   await ex
     .updateTable('monitors')
-    .set({
-      component_id: m.componentId,
-      name: m.name,
-      type: m.type,
-      config: toDbJson(m.check),
-      interval_ms: m.intervalMs,
-      regions: toDbJson(m.regions),
-      failures_to_down: m.failuresToDown,
-      successes_to_up: m.successesToUp,
-      enabled: toDbBool(m.enabled),
-      updated_at: now,
-    })
+    .set({ ...monitorColumns(m), updated_at: now })
     .where('id', '=', id)
     .execute();
 }
