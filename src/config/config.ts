@@ -38,6 +38,58 @@ export const configSchema = z.strictObject({
     .strictObject({
       pageName: z.string().min(1).default('Showroom status'),
       includeDrills: bool.default(false),
+      /** Where buyers go while the showroom is down (the banner's link); messaging.variables.fallback_url otherwise. */
+      fallbackUrl: z.url().optional(),
+      /** Static targets the status page, feeds, JSON and banner are published to on every change. */
+      targets: z
+        .array(
+          z.discriminatedUnion('type', [
+            z.strictObject({
+              type: z.literal('folder'),
+              name: z.string().min(1),
+              /** Folder a web server serves; written atomically (a reader never sees half an update). */
+              path: z.string().min(1),
+            }),
+            z.strictObject({
+              type: z.literal('s3'),
+              name: z.string().min(1),
+              bucket: z.string().min(1),
+              prefix: z.string().default(''),
+              region: z.string().default('us-east-1'),
+              /** S3-compatible endpoint (MinIO, R2, …); AWS otherwise. */
+              endpoint: z.url().optional(),
+              forcePathStyle: bool.default(false),
+              accessKeyId: z.string().min(1).optional(),
+              secretAccessKey: z.string().min(1).optional(),
+            }),
+          ]),
+        )
+        .default([]),
+      cadence: z
+        .strictObject({
+          /** The first public update is due this long after declaration. */
+          acknowledgeMinutes: z.coerce.number().positive().default(15),
+          /** The promised interval between public updates (what the status page says). */
+          promiseMinutes: z.coerce.number().positive().default(60),
+          /** The team's own target interval (reminders aim at it). */
+          targetMinutes: z.coerce.number().positive().default(30),
+          /** Remind the commander this long before an update is due. */
+          remindMinutesBefore: z.coerce.number().min(0).default(5),
+          /** Role escalated to when a deadline passes with no update. */
+          backupRole: z.enum(['admin', 'commander', 'marketing', 'sales', 'legal', 'viewer']).default('admin'),
+          /** Publish a pre-approved holding update at the deadline so no gap exceeds the promise. */
+          holdingUpdates: bool.default(false),
+        })
+        .prefault({}),
+      drafter: z
+        .strictObject({
+          /** OpenAI-compatible chat-completions endpoint (base URL, e.g. http://127.0.0.1:11434/v1); off when unset. */
+          llmBaseUrl: z.url().optional(),
+          llmModel: z.string().min(1).default('gpt-4o-mini'),
+          llmApiKey: z.string().min(1).optional(),
+          llmTimeoutSeconds: z.coerce.number().positive().default(10),
+        })
+        .prefault({}),
     })
     .prefault({}),
   auth: z
@@ -255,6 +307,27 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
   { env: 'KEEPWARM_SLACK_WEBHOOK_URL', key: 'slack.webhookUrl', description: 'Slack incoming webhook for internal updates.' },
   { env: 'KEEPWARM_MASTODON_URL', key: 'mastodon.url', description: 'Mastodon instance for public posts.' },
   { env: 'KEEPWARM_MASTODON_TOKEN', key: 'mastodon.accessToken', description: 'Mastodon access token (write:statuses).' },
+  {
+    env: 'KEEPWARM_FALLBACK_URL',
+    key: 'status.fallbackUrl',
+    description: "Where buyers go while the showroom is down: the banner's link.",
+  },
+  {
+    env: 'KEEPWARM_CADENCE_PROMISE_MINUTES',
+    key: 'status.cadence.promiseMinutes',
+    description: 'Promised interval between public updates (default 60).',
+  },
+  {
+    env: 'KEEPWARM_HOLDING_UPDATES',
+    key: 'status.cadence.holdingUpdates',
+    description: 'Publish a pre-approved holding update when an update deadline passes (default false).',
+  },
+  {
+    env: 'KEEPWARM_DRAFTER_LLM_URL',
+    key: 'status.drafter.llmBaseUrl',
+    description: 'OpenAI-compatible endpoint for update drafts (off by default; the deterministic draft is the fallback).',
+  },
+  { env: 'KEEPWARM_DRAFTER_LLM_KEY', key: 'status.drafter.llmApiKey', description: 'API key for the drafter endpoint.' },
   {
     env: 'KEEPWARM_DETECTION_DECLARE',
     key: 'detection.declare',

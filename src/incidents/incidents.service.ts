@@ -69,15 +69,45 @@ export interface IncidentDetail {
 
 export const UPDATE_EVENT = 'update.published';
 
+/**
+ * A change other features react to inside the same transaction (enqueue their jobs there, so the
+ * effect happens exactly when the fact commits): an incident declared, or a public update
+ * published (the first one may come with the declaration).
+ */
+export type IncidentChange =
+  | { type: 'declared'; incidentId: string; at: number; drill: boolean; actor: Actor }
+  | {
+      type: 'update';
+      incidentId: string;
+      at: number;
+      drill: boolean;
+      actor: Actor;
+      /** The timeline event of the update. */
+      eventId: string;
+      update: PublishedUpdate;
+    };
+
+export type IncidentChangeHook = (trx: Executor, change: IncidentChange) => Promise<void>;
+
 export class IncidentService {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #bus: Bus;
+  readonly #hooks: IncidentChangeHook[] = [];
 
   constructor(deps: { db: Database; clock: Clock; bus: Bus }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#bus = deps.bus;
+  }
+
+  /** Run `hook` inside the transaction of every declaration and public update (wiring only). */
+  onChange(hook: IncidentChangeHook): void {
+    this.#hooks.push(hook);
+  }
+
+  async #runHooks(trx: Executor, change: IncidentChange): Promise<void> {
+    for (const hook of this.#hooks) await hook(trx, change);
   }
 
   async declare(actor: Actor, input: DeclareInput): Promise<IncidentDetail> {
@@ -146,7 +176,18 @@ export class IncidentService {
           impact,
           affected_components: affected,
         };
-        await repo.appendEvent(trx, { incidentId: id, at: now, type: UPDATE_EVENT, actor, public: true, data: { ...update } });
+        const eventId = await repo.appendEvent(trx, {
+          incidentId: id,
+          at: now,
+          type: UPDATE_EVENT,
+          actor,
+          public: true,
+          data: { ...update },
+        });
+        await this.#runHooks(trx, { type: 'declared', incidentId: id, at: now, drill: input.drill ?? false, actor });
+        await this.#runHooks(trx, { type: 'update', incidentId: id, at: now, drill: input.drill ?? false, actor, eventId, update });
+      } else {
+        await this.#runHooks(trx, { type: 'declared', incidentId: id, at: now, drill: input.drill ?? false, actor });
       }
       await recordAudit(trx, { at: now, actor, action: 'incident.declare', target: { type: 'incident', id } });
       await bumpPublicRevision(trx, now);
@@ -205,7 +246,15 @@ export class IncidentService {
         impact,
         affected_components: affected,
       };
-      await repo.appendEvent(trx, { incidentId: id, at: now, type: UPDATE_EVENT, actor, public: true, data: { ...update } });
+      const eventId = await repo.appendEvent(trx, {
+        incidentId: id,
+        at: now,
+        type: UPDATE_EVENT,
+        actor,
+        public: true,
+        data: { ...update },
+      });
+      await this.#runHooks(trx, { type: 'update', incidentId: id, at: now, drill: incident.drill, actor, eventId, update });
       if (next === 'resolved') {
         // Components of other open incidents may still be down: recompute after this one closed.
         for (const change of effective) await this.#recomputeComponent(trx, change.id, now);
