@@ -302,6 +302,19 @@ export interface DetectionsTable {
   decided_at: Millis | null;
 }
 
+/** Static status targets: what each last received (005-status-publish). */
+export interface PublicationsTable {
+  target: string;
+  revision: string | null;
+  published_at: Millis | null;
+  duration_ms: number | null;
+  files: number | null;
+  error: string | null;
+  attempted_at: Millis | null;
+  lease_owner: string | null;
+  lease_expires_at: Millis | null;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -325,6 +338,7 @@ export interface DB {
   component_health: ComponentHealthTable;
   detections: DetectionsTable;
   inbound_messages: InboundMessagesTable;
+  publications: PublicationsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -1,6 +1,7 @@
 import { newId } from '../core/ids.js';
 import type { Executor } from '../db/database.js';
 import { ensureSetting, getSetting, putSetting } from '../db/settings.repo.js';
+import { enqueueStatusPublish } from '../status/publish/trigger.js';
 import { type Component, listComponents } from './components.repo.js';
 import * as incidents from './incidents.repo.js';
 
@@ -11,7 +12,10 @@ const REVISION = 'public_revision';
  * Every process serving them compares this revision to the one it rendered.
  */
 export async function bumpPublicRevision(ex: Executor, now: number): Promise<void> {
-  await putSetting(ex, REVISION, newId(now), now);
+  const revision = newId(now);
+  await putSetting(ex, REVISION, revision, now);
+  // The static targets (status site, feeds, JSON, banner) follow in the same commit.
+  await enqueueStatusPublish(ex, now, revision);
 }
 
 export async function readPublicRevision(ex: Executor): Promise<string> {
