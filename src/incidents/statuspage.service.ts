@@ -26,6 +26,32 @@ export interface RenderedDocument {
 /** Short freshness for clients and CDNs, then stale copies are better than nothing during an outage. */
 export const STATUS_CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
 
+/** A JSON document's bytes, gzip copy, ETag and public headers, built once (also used for banner.json). */
+export function renderJsonDocument(value: unknown): RenderedDocument {
+  const body = Buffer.from(JSON.stringify(value));
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const gzip = gzipSync(body, { level: 6 });
+  const common = {
+    'cache-control': STATUS_CACHE_CONTROL,
+    etag,
+    'access-control-allow-origin': '*',
+    vary: 'Accept-Encoding',
+  };
+  return {
+    body,
+    gzip,
+    etag,
+    headers: { ...common, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) },
+    gzipHeaders: {
+      ...common,
+      'content-type': 'application/json; charset=utf-8',
+      'content-encoding': 'gzip',
+      'content-length': String(gzip.length),
+    },
+    notModifiedHeaders: common,
+  };
+}
+
 interface Rendered {
   revision: string;
   documents: StatuspageDocuments;
@@ -142,30 +168,7 @@ export class StatusFeed {
     });
     const documents = buildStatuspageDocuments(data, { name: this.#options.pageName, url: this.#options.publicUrl });
     const bytes = new Map<StatuspageDocumentName, RenderedDocument>();
-    for (const name of STATUSPAGE_DOCUMENTS) {
-      const body = Buffer.from(JSON.stringify(documents[name]));
-      const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-      const gzip = gzipSync(body, { level: 6 });
-      const common = {
-        'cache-control': STATUS_CACHE_CONTROL,
-        etag,
-        'access-control-allow-origin': '*',
-        vary: 'Accept-Encoding',
-      };
-      bytes.set(name, {
-        body,
-        gzip,
-        etag,
-        headers: { ...common, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) },
-        gzipHeaders: {
-          ...common,
-          'content-type': 'application/json; charset=utf-8',
-          'content-encoding': 'gzip',
-          'content-length': String(gzip.length),
-        },
-        notModifiedHeaders: common,
-      });
-    }
+    for (const name of STATUSPAGE_DOCUMENTS) bytes.set(name, renderJsonDocument(documents[name]));
     return { revision: data.revision, documents, bytes };
   }
 }
