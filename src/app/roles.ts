@@ -27,6 +27,9 @@ export const PERMISSIONS = {
   'monitors.write': ['admin', 'commander'],
   'probes.report': ['admin', 'agent'],
   'detections.decide': ['admin', 'commander'],
+  'subscribers.read': ['admin', 'commander', 'marketing', 'legal'],
+  'subscribers.manage': ['admin', 'commander'],
+  'publications.read': ['admin', 'commander', 'viewer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
