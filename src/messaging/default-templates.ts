@@ -198,6 +198,119 @@ Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
 Fallback catalog: {{ fallback_url }}
 Next public update due {{ next_update_at | date: "%H:%M UTC" }}`,
   },
+  // Update cadence (src/status/cadence): reminders, escalation, the holding update.
+  {
+    key: 'slack.cadence_reminder',
+    channel: 'slack',
+    purpose: 'transactional',
+    name: 'Cadence reminder (internal)',
+    description: 'Tells the commander a public update is due soon.',
+    body: `Reminder: the next public update on *{{ incident_name }}* ({{ status }}) is due by {{ due_at | date: "%H:%M UTC" }}.
+Draft and publish it here: {{ console_url }}`,
+  },
+  {
+    key: 'slack.cadence_escalation',
+    channel: 'slack',
+    purpose: 'transactional',
+    name: 'Cadence escalation (internal)',
+    description: 'A public update deadline passed with nothing published: calls in the backup role.',
+    body: `Escalation for the {{ backup_role }} on call: *{{ incident_name }}* ({{ status }}) had a public update due by {{ due_at | date: "%H:%M UTC" }} and nothing was published.
+Please post an update or take over: {{ console_url }}`,
+  },
+  {
+    key: 'email.cadence_escalation',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Cadence escalation email (internal)',
+    description: 'Sent to every user with the backup role when an update deadline passes.',
+    subject: 'Overdue: public update on {{ incident_name }}',
+    body: `<p>A public update on <strong>{{ incident_name }}</strong> ({{ status }}) was due by {{ due_at | date: "%H:%M UTC on %b %-d" }} and nothing has been published.</p>
+<p>You receive this as {{ backup_role }}. Please post an update or take over the incident:</p>
+<p><a href="{{ console_url }}">{{ console_url }}</a></p>`,
+  },
+  {
+    key: 'status.holding_update',
+    channel: 'status',
+    purpose: 'transactional',
+    name: 'Holding update',
+    description: 'Published automatically at an update deadline when nobody has written one (if holding updates are on).',
+    body: `We are still working on {{ incident_name }} and have nothing new to confirm yet. Our team remains on it.
+
+Meanwhile the catalog, spec sheets and order form are available at {{ fallback_url }}.
+
+Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
+  },
+  // Draft skeletons (src/status/drafter): a first draft the commander edits before publishing.
+  {
+    key: 'status.draft_investigating',
+    channel: 'status',
+    purpose: 'transactional',
+    name: 'Draft: investigating',
+    description: 'Skeleton of an update while the cause is being looked for.',
+    body: `We are looking into {{ incident_name }}. Affected: {{ components_summary }}, for {{ scope_summary }}, since {{ duration }} ago.
+{{ changes_summary }}
+The catalog, spec sheets and order form are available at {{ fallback_url }}. Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
+  },
+  {
+    key: 'status.draft_identified',
+    channel: 'status',
+    purpose: 'transactional',
+    name: 'Draft: identified',
+    description: 'Skeleton of an update once the cause is known.',
+    body: `We have found the cause of {{ incident_name }} and are working on a fix. Affected: {{ components_summary }}, for {{ scope_summary }}, since {{ duration }} ago.
+{{ changes_summary }}
+Until then the catalog, spec sheets and order form are available at {{ fallback_url }}. Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
+  },
+  {
+    key: 'status.draft_monitoring',
+    channel: 'status',
+    purpose: 'transactional',
+    name: 'Draft: monitoring',
+    description: 'Skeleton of an update once a fix is in place and being watched.',
+    body: `A fix for {{ incident_name }} is in place and we are watching the results. Current state: {{ components_summary }}, for {{ scope_summary }}.
+{{ changes_summary }}
+If anything still fails, the catalog, spec sheets and order form are at {{ fallback_url }}. Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
+  },
+  {
+    key: 'status.draft_resolved',
+    channel: 'status',
+    purpose: 'transactional',
+    name: 'Draft: resolved',
+    description: 'Skeleton of the resolution notice.',
+    body: `{{ incident_name }} is resolved: {{ component_names }} work normally again, after {{ duration }}.
+{{ changes_summary }}
+Thank you for your patience while it lasted.`,
+  },
+  // Status subscribers (src/status/subscribers): confirmation and the updates they asked for.
+  {
+    key: 'sms.subscribe_code',
+    channel: 'sms',
+    purpose: 'transactional',
+    name: 'Status subscription code',
+    description: 'The 6-digit code that confirms an SMS status subscription.',
+    body: '{{ company }} status alerts: your code is {{ code }}. It expires in 15 minutes. If you did not ask for it, ignore this text.',
+  },
+  {
+    key: 'email.status_update',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Status update for subscribers',
+    description: 'Each public update, to people who subscribed on the status page.',
+    subject: '[{{ company }} status] {{ incident_name }}: {{ status }}',
+    body: `<p><strong>{{ incident_name }}</strong> is now <strong>{{ status }}</strong>.</p>
+<p>{{ message }}</p>
+<p>Affected: {{ components }}</p>
+<p>Follow it live on our status page: <a href="{{ status_page_url }}">{{ status_page_url }}</a></p>
+<p>You receive this because you subscribed to {{ company }} status updates. <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`,
+  },
+  {
+    key: 'sms.status_update',
+    channel: 'sms',
+    purpose: 'transactional',
+    name: 'Status update SMS for subscribers',
+    description: 'Short notice of each public update to SMS subscribers; details stay on the status page.',
+    body: '{{ company }} status: {{ incident_name | truncate: 50 }} is {{ status }}. {{ status_page_url }} Reply STOP to opt out.',
+  },
 ];
 
 /** Values for previews and for checking the library's lengths: what a typical send carries. */
@@ -214,6 +327,17 @@ export const SAMPLE_VARIABLES: Readonly<Record<string, string>> = {
   next_update_at: '2026-01-15T10:30:00.000Z',
   confirm_url: 'https://status.northwind.example/confirm/sample',
   unsubscribe_url: 'https://status.northwind.example/u/sample',
+  due_at: '2026-01-15T10:15:00.000Z',
+  console_url: 'https://status.northwind.example/console/incidents/sample',
+  backup_role: 'admin',
+  components_summary: 'Product API (major outage), Showroom CDN (degraded performance)',
+  component_names: 'Product API and Showroom CDN',
+  scope_summary: 'all regions',
+  duration: '25 min',
+  changes_summary: 'Since our last update, Product API went from partial outage to major outage.',
+  code: '482913',
+  components: 'Product API, Showroom CDN',
+  status_page_url: 'https://status.northwind.example/status',
 };
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm default library', role: 'admin', ip: null };
