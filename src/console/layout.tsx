@@ -36,6 +36,7 @@ const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => bool
   { href: '/console/monitors', label: 'Monitors', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },
   { href: '/console/outbox', label: 'Outbox', show: (a) => can(a.role, 'messages.read') },
+  { href: '/console/subscribers', label: 'Subscribers', show: (a) => can(a.role, 'subscribers.read') },
   { href: '/console/audit', label: 'Audit log', show: (a) => can(a.role, 'audit.read') },
 ];
 
@@ -92,7 +93,7 @@ export function Layout(props: { title: string; actor: Actor | null; active?: str
                   {n.label}
                 </a>
               ))}
-              <a href="/api/v2/summary.json">Status JSON</a>
+              <a href="/status">Status page</a>
               <a href="/api/openapi.json">API</a>
             </nav>
           ) : (

@@ -275,6 +275,10 @@ export function IncidentPage(props: {
   error?: string;
   notice?: string;
   values?: { message?: string; status?: string };
+  /** Update deadlines (the cadence), shown with the facts. */
+  deadlines?: SafeHtml | undefined;
+  /** What the composed update would say on every surface (after "Preview"). */
+  preview?: SafeHtml | undefined;
 }): SafeHtml {
   const { actor, detail } = props;
   const i = detail.incident;
@@ -297,6 +301,7 @@ export function IncidentPage(props: {
           <Badge value={i.impact} prefix="i" label={`impact: ${i.impact}`} />{' '}
           <span class="muted">Scope: {describeScope(i.scope)}</span>
         </p>
+        {props.deadlines ?? null}
         <dl class="facts">
           <dt>Commander</dt>
           <dd>{detail.commander ? `${detail.commander.name} (${detail.commander.email})` : 'not assigned'}</dd>
@@ -395,10 +400,21 @@ export function IncidentPage(props: {
             <p class="hint">Resolving returns every component of the incident to operational unless you choose otherwise.</p>
           </fieldset>
           <div class="actions">
-            <button type="submit">Publish update</button>
+            <button type="submit">Publish everywhere</button>
+            <button type="submit" class="secondary" formaction={`/console/incidents/${i.id}/preview#preview`}>
+              Preview on every channel
+            </button>
+            <button type="submit" class="secondary" formaction={`/console/incidents/${i.id}/draft`} formnovalidate>
+              Draft for me
+            </button>
           </div>
+          <p class="hint">
+            One update goes to the status page, its feeds, the showroom banner, subscribers, internal Slack and social (where
+            configured). Drafts are never published without your click.
+          </p>
         </form>
       ) : null}
+      {props.preview ?? null}
 
       {can(actor.role, 'incidents.note') ? (
         <form method="post" action={`/console/incidents/${i.id}/notes`} class="panel">

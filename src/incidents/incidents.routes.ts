@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { Actor } from '../app/actor.js';
 import { errorBodySchema, STANDARD_ERRORS } from '../app/openapi.js';
 import type { Router } from '../app/router.js';
 import { COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES } from './incident.js';
-import type { IncidentService } from './incidents.service.js';
+import type { IncidentDetail, IncidentService, UpdateInput } from './incidents.service.js';
 import {
   incidentDetailJson,
   incidentDetailSchema,
@@ -46,7 +47,14 @@ export const updateSchema = z.strictObject({
 
 const idParams = z.object({ id: z.string().min(1) });
 
-export function registerIncidentRoutes(r: Router, incidents: IncidentService): void {
+/** Publishes an update (the status feature checks it first and sends it everywhere). */
+export type PublishUpdate = (actor: Actor, id: string, input: UpdateInput) => Promise<IncidentDetail>;
+
+export function registerIncidentRoutes(
+  r: Router,
+  incidents: IncidentService,
+  publish: PublishUpdate = (actor, id, input) => incidents.postUpdate(actor, id, input),
+): void {
   r.route({
     method: 'POST',
     url: '/api/v1/incidents',
@@ -111,7 +119,8 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
   r.route({
     method: 'POST',
     url: '/api/v1/incidents/:id/updates',
-    summary: 'Publish an update: status, message, component statuses',
+    summary:
+      'Publish an update (status, message, component statuses) everywhere: status page, feeds, banner, subscribers, Slack, social',
     tags: ['incidents'],
     access: 'incidents.update',
     params: idParams,
@@ -119,12 +128,15 @@ export function registerIncidentRoutes(r: Router, incidents: IncidentService): v
     responses: {
       201: { description: 'Published; the incident as it is now', schema: incidentDetailSchema },
       404: { description: 'No such incident', schema: errorBodySchema },
-      409: { description: 'The status cannot follow the current one', schema: errorBodySchema },
+      409: {
+        description: 'The status cannot follow the current one, or surfaces would disagree (inconsistent_update)',
+        schema: errorBodySchema,
+      },
       422: { description: 'Unknown component', schema: errorBodySchema },
       ...STANDARD_ERRORS,
     },
     async handler({ params, body, actor, reply }) {
-      const detail = await incidents.postUpdate(actor, params.id, body);
+      const detail = await publish(actor, params.id, body);
       reply.code(201);
       return incidentDetailJson(detail);
     },

@@ -185,7 +185,15 @@ export class IncidentService {
           data: { ...update },
         });
         await this.#runHooks(trx, { type: 'declared', incidentId: id, at: now, drill: input.drill ?? false, actor });
-        await this.#runHooks(trx, { type: 'update', incidentId: id, at: now, drill: input.drill ?? false, actor, eventId, update });
+        await this.#runHooks(trx, {
+          type: 'update',
+          incidentId: id,
+          at: now,
+          drill: input.drill ?? false,
+          actor,
+          eventId,
+          update,
+        });
       } else {
         await this.#runHooks(trx, { type: 'declared', incidentId: id, at: now, drill: input.drill ?? false, actor });
       }

@@ -61,7 +61,7 @@ for (const dialect of DIALECTS) {
 
           await page.getByLabel('Status', { exact: true }).selectOption('identified');
           await page.getByLabel('Message').fill('Our CDN provider confirmed an outage; the backup CDN is being enabled.');
-          await page.getByRole('button', { name: 'Publish update' }).click();
+          await page.getByRole('button', { name: 'Publish everywhere' }).click();
           await page.waitForURL(/done=update/);
           expect(await page.getByRole('status').innerText()).toContain('Update published.');
           const timeline = await page.locator('[data-live="timeline"]').innerText();
@@ -84,7 +84,7 @@ for (const dialect of DIALECTS) {
           // An illegal move is explained on the page, not a crash.
           await page.getByLabel('Status', { exact: true }).selectOption('resolved');
           await page.getByLabel('Message').fill('Fixed.');
-          await page.getByRole('button', { name: 'Publish update' }).click();
+          await page.getByRole('button', { name: 'Publish everywhere' }).click();
           await page.waitForURL(/done=update/);
           expect(await page.locator('.badge').first().innerText()).toMatch(/resolved/i);
         } finally {
@@ -105,7 +105,7 @@ for (const dialect of DIALECTS) {
         expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
         await page.getByRole('link', { name: /Product pages unavailable/ }).click();
         expect(await page.locator('time').first().getAttribute('title')).toMatch(/UTC|Z\)/);
-        expect(await page.getByRole('button', { name: 'Publish update' }).count()).toBe(0);
+        expect(await page.getByRole('button', { name: 'Publish everywhere' }).count()).toBe(0);
         expect(await page.getByRole('link', { name: 'Declare incident' }).count()).toBe(0);
         const blocked = await page.goto(`${base}/console/incidents/new`);
         expect(blocked?.status()).toBe(403);

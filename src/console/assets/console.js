@@ -20,6 +20,15 @@
   }
   localizeTimes(document);
 
+  // Update deadlines count down between refreshes.
+  function tick() {
+    for (const el of document.querySelectorAll('[data-countdown]')) {
+      const minutes = Math.round((Number(el.getAttribute('data-countdown')) - Date.now()) / 60000);
+      el.textContent = minutes >= 0 ? `in ${minutes} min` : `${-minutes} min overdue`;
+    }
+  }
+  if (document.querySelector('[data-countdown]')) setInterval(tick, 15000);
+
   // Live parts: elements with data-live="<id>" are refreshed from the same page while it is visible.
   const live = document.querySelectorAll('[data-live]');
   if (live.length > 0) {
