@@ -5,14 +5,23 @@
  * non-zero only when a benchmark could not run (2: unknown name).
  */
 
+import { cadenceReplay } from './cadence-replay.js';
 import { detectionLatency } from './detection-latency.js';
 import { fanout } from './fanout.js';
 import { cleanupNow } from './lib/process.js';
 import { type Benchmark, BenchUnavailable } from './lib/types.js';
 import { probeScale } from './probe-scale.js';
+import { publishLatency } from './publish-latency.js';
 import { statusSurge } from './status-surge.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [statusSurge, fanout, probeScale, detectionLatency];
+export const BENCHMARKS: readonly Benchmark[] = [
+  statusSurge,
+  fanout,
+  probeScale,
+  detectionLatency,
+  cadenceReplay,
+  publishLatency,
+];
 
 function listKnown(out: (line: string) => void): void {
   out('known benchmarks:');

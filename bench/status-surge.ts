@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type AcceptQueueReport, watchAcceptQueue } from './lib/accept-queue.js';
@@ -7,13 +7,18 @@ import { envNumber, formatInt, median, round } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
 import { type KeepwarmServer, startKeepwarm } from './lib/keepwarm.js';
 import { type Nginx, startNginx } from './lib/nginx.js';
-import { makeTempDir, removeTempDir, requireExecutable } from './lib/process.js';
+import { makeTempDir, removeTempDir, requireExecutable, waitUntil } from './lib/process.js';
 import { seedOutage } from './lib/seed.js';
 import { type StaticNode, startStaticNode } from './lib/static-node.js';
 import { type Benchmark, type BenchResult, BenchUnavailable } from './lib/types.js';
 import { runWrk, type WrkResult, wrkErrorCount } from './lib/wrk.js';
 
 const PATH = '/api/v2/summary.json';
+/** The second comparison: the status page as published to a folder (served by nginx) vs served live. */
+const LIVE_PAGE = '/status';
+const PUBLISHED_PAGE = '/index.html';
+/** The last seeded text: the published page shows it once the seed's final change is published. */
+const LAST_SEEDED = 'failing over';
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
 
@@ -106,14 +111,32 @@ async function run(): Promise<BenchResult> {
 
   const work = await makeTempDir('keepwarm-bench-status-surge-');
   const docRoot = await makeTempDir('keepwarm-bench-docroot-');
+  const publishRoot = await makeTempDir('keepwarm-bench-published-');
+  await chmod(publishRoot, 0o755); // nginx workers may run as nobody
   let kw: KeepwarmServer | null = null;
   let nginx: Nginx | null = null;
   let bare: StaticNode | null = null;
+  let published: Nginx | null = null;
   try {
     const dataDir = join(work, 'keepwarm');
     await mkdir(dataDir);
-    kw = await startKeepwarm({ dataDir, extraArgs: ['--web-processes', String(webProcesses)] });
+    // The status site is also published to a folder (the second comparison serves it with nginx).
+    const site = join(publishRoot, 'site');
+    const config = join(work, 'keepwarm.yaml');
+    await writeFile(config, JSON.stringify({ status: { targets: [{ type: 'folder', name: 'site', path: site }] } }));
+    kw = await startKeepwarm({
+      dataDir,
+      extraArgs: ['--web-processes', String(webProcesses)],
+      env: { KEEPWARM_CONFIG: config },
+    });
+    await approveTemplates(kw);
     await seedOutage(kw);
+    // Let the seed's publishes settle before measuring anything.
+    await waitUntil(
+      'the seeded outage on the published status page',
+      async () => (await readFile(join(site, 'index.html'), 'utf8').catch(() => '')).includes(LAST_SEEDED),
+      { timeoutMs: 30_000, intervalMs: 100, daemon: kw.daemon },
+    );
 
     // The exact bytes Keepwarm serves (no Accept-Encoding: wrk sends none either), served by nginx.
     const original = await httpRequest(`${kw.url}${PATH}`);
@@ -224,6 +247,10 @@ async function run(): Promise<BenchResult> {
         `${pass ? 'PASS' : 'MISS'} (target ratio >= ${TARGET_RATIO} and p99 <= ${TARGET_P99_MS} ms, no errors)`,
     );
 
+    // Second comparison: the status page as published to a folder, served by nginx, vs Keepwarm's live page.
+    published = await startNginx({ prefix: join(work, 'nginx-published'), docRoot: site });
+    const page = await comparePublishedPage({ kw, nginx: published, wrk, threads, connections, durationSec, warmupSec, rounds });
+
     return {
       bench: 'status-surge',
       figures: {
@@ -249,19 +276,109 @@ async function run(): Promise<BenchResult> {
         connections,
         duration_s: durationSec,
         rounds,
+        status_page_live_rps: round(page.live.rps, 0),
+        status_page_live_p99_ms: round(page.live.p99, 2),
+        status_page_published_rps: round(page.published.rps, 0),
+        status_page_published_p99_ms: round(page.published.p99, 2),
+        status_page_live_vs_published: page.ratio,
+        status_page_live_errors: page.live.errors,
+        status_page_published_errors: page.published.errors,
+        status_page_live_bytes: page.liveBytes,
+        status_page_published_bytes: page.publishedBytes,
       },
-      reference: { nginx_rps: round(n.rps, 0), nginx_p99_ms: round(n.p99, 2) },
+      reference: {
+        nginx_rps: round(n.rps, 0),
+        nginx_p99_ms: round(n.p99, 2),
+        status_page_published_rps: round(page.published.rps, 0),
+        status_page_published_p99_ms: round(page.published.p99, 2),
+      },
       ratio,
       target: `ratio >= ${TARGET_RATIO} and p99 <= ${TARGET_P99_MS} ms, no errors`,
       pass,
     };
   } finally {
+    await published?.stop();
     await nginx?.stop();
     await bare?.stop();
     await kw?.stop();
     await removeTempDir(docRoot);
+    await removeTempDir(publishRoot);
     await removeTempDir(work);
   }
+}
+
+/** Legal's part, done up front, as publish-latency does: approve the default notice templates. */
+async function approveTemplates(kw: KeepwarmServer): Promise<void> {
+  const { templates } = await kw.api<{ templates: Array<{ id: string; state: string }> }>('GET', '/api/v1/templates');
+  for (const t of templates) {
+    if (t.state === 'draft') await kw.api('POST', `/api/v1/templates/${t.id}/submit`, {});
+    if (t.state === 'draft' || t.state === 'in_review') await kw.api('POST', `/api/v1/templates/${t.id}/approve`, {});
+  }
+}
+
+/**
+ * The status page HTML: nginx serving the published `index.html` from the folder target vs
+ * Keepwarm's live `GET /status`, same wrk settings, alternating after a warm-up each.
+ */
+async function comparePublishedPage(o: {
+  kw: KeepwarmServer;
+  nginx: Nginx;
+  wrk: string;
+  threads: number;
+  connections: number;
+  durationSec: number;
+  warmupSec: number;
+  rounds: number;
+}) {
+  const live = await httpRequest(`${o.kw.url}${LIVE_PAGE}`);
+  const copy = await httpRequest(`${o.nginx.url}${PUBLISHED_PAGE}`);
+  for (const [what, res] of [
+    ['live', live],
+    ['published', copy],
+  ] as const) {
+    if (res.status !== 200 || res.headers['content-encoding'] || !res.body.toString('utf8').includes(LAST_SEEDED)) {
+      throw new BenchUnavailable(`the ${what} status page answered ${res.status} without the seeded outage`);
+    }
+  }
+  console.log(
+    `status page: nginx serving the published ${PUBLISHED_PAGE} (${formatInt(copy.body.length)} bytes) vs Keepwarm's live ` +
+      `GET ${LIVE_PAGE} (${formatInt(live.body.length)} bytes), same wrk settings`,
+  );
+  const sides: Array<{ name: 'published' | 'live'; url: string; runs: WrkResult[] }> = [
+    { name: 'published', url: `${o.nginx.url}${PUBLISHED_PAGE}`, runs: [] },
+    { name: 'live', url: `${o.kw.url}${LIVE_PAGE}`, runs: [] },
+  ];
+  const settings = { threads: o.threads, connections: o.connections };
+  if (o.warmupSec > 0) {
+    for (const side of sides) await runWrk(o.wrk, { url: side.url, ...settings, durationSec: o.warmupSec });
+  }
+  for (let roundNo = 1; roundNo <= o.rounds; roundNo++) {
+    for (const side of sides) {
+      const result = await runWrk(o.wrk, { url: side.url, ...settings, durationSec: o.durationSec });
+      side.runs.push(result);
+      console.log(`  ${side.name.padEnd(9)} ${o.rounds > 1 ? `#${roundNo} ` : ''}${describe(result)}`);
+    }
+  }
+  if (o.kw.daemon.hasExited()) throw new BenchUnavailable(`keepwarm exited during the run: ${o.kw.daemon.logTail()}`);
+  const figures = (runs: WrkResult[]) => {
+    const p99 = runs.map((r) => r.latency.percentilesMs[99]);
+    if (p99.some((v) => v === undefined)) throw new BenchUnavailable('wrk reported no 99% latency for the status page');
+    return {
+      rps: median(runs.map((r) => r.rps)),
+      p99: median(p99 as number[]),
+      errors: runs.reduce((n, r) => n + wrkErrorCount(r), 0),
+    };
+  };
+  const pub = figures((sides[0] as (typeof sides)[number]).runs);
+  const liv = figures((sides[1] as (typeof sides)[number]).runs);
+  if (!(pub.rps > 0)) throw new BenchUnavailable('nginx answered no requests for the published page');
+  const ratio = round(liv.rps / pub.rps, 3);
+  console.log(
+    `  ${o.rounds > 1 ? 'medians: ' : ''}published (nginx) ${formatInt(pub.rps)} req/s p99 ${fmtMs(pub.p99)}; ` +
+      `live (Keepwarm) ${formatInt(liv.rps)} req/s p99 ${fmtMs(liv.p99)}; ratio live/published ${ratio.toFixed(3)}` +
+      `${liv.errors + pub.errors > 0 ? ` (errors: live ${liv.errors}, published ${pub.errors})` : ''}`,
+  );
+  return { live: liv, published: pub, ratio, liveBytes: live.body.length, publishedBytes: copy.body.length };
 }
 
 export const statusSurge: Benchmark = {

@@ -22,6 +22,15 @@ import { registerMessageConsole } from '../messaging/messages.console.js';
 import { registerMessageRoutes } from '../messaging/messages.routes.js';
 import { registerTemplateConsole } from '../messaging/templates.console.js';
 import { registerTemplateRoutes } from '../messaging/templates.routes.js';
+import { BannerServer } from '../status/banner.routes.js';
+import { registerBannerPreview } from '../status/banner-preview.js';
+import { registerBroadcastRoutes } from '../status/broadcast.routes.js';
+import { registerCadenceRoutes } from '../status/cadence/cadence.routes.js';
+import { registerDrafterRoutes } from '../status/drafter/drafter.routes.js';
+import { registerPublishRoutes } from '../status/publish/publish.routes.js';
+import { bannerOptionsFromConfig } from '../status/site/banner-json.js';
+import { registerStatusSiteRoutes, tryServeStatusSite } from '../status/site/site.routes.js';
+import { registerSubscriberConsole, registerSubscriberRoutes } from '../status/subscribers/subscribers.routes.js';
 import { Metrics } from './metrics.js';
 import { OpenApiRegistry } from './openapi.js';
 import { BODY_LIMIT, registerErrorHandling } from './plugins/errors.js';
@@ -46,11 +55,20 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
   const { config } = services;
   const metrics = deps.metrics ?? new Metrics();
   const statusDocuments = new StatusDocumentServer(services.statusFeed, metrics);
+  const banner = new BannerServer(services.statusFeed, bannerOptionsFromConfig(config), {
+    nextUpdates: () => services.cadence.nextUpdates(),
+    log: services.log,
+  });
   const app = Fastify({
     // The public status documents are answered ahead of the framework (the hot path of a surge).
     serverFactory: (handler) =>
       createServer((req, res) => {
-        if (!statusDocuments.tryServe(req, res)) handler(req, res);
+        if (
+          !statusDocuments.tryServe(req, res) &&
+          !banner.tryServe(req, res) &&
+          !tryServeStatusSite(services.statusSite, req, res)
+        )
+          handler(req, res);
       }),
     loggerInstance: services.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -77,6 +95,8 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
   );
   // The public status documents live outside the instrumented scope: no hooks on the hot path.
   statusDocuments.register(router);
+  registerStatusSiteRoutes(router, services.statusSite);
+  banner.register(router);
 
   await app.register(async (scope) => {
     await scope.register(cookie);
@@ -97,7 +117,9 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerSystemRoutes(scoped, services, metrics, openapi);
     registerAuthRoutes(scoped, services.auth, config.publicUrl, config.auth.sessionHours);
     registerComponentRoutes(scoped, services.components);
-    registerIncidentRoutes(scoped, services.incidents);
+    registerIncidentRoutes(scoped, services.incidents, (actor, id, input) => services.broadcast.publish(actor, id, input));
+    registerBroadcastRoutes(scoped, services.broadcast);
+    registerBannerPreview(scoped, config.status.pageName);
     registerAuditRoutes(scoped, services.db);
     registerJobRoutes(scoped, services.db, services.clock);
     registerComponentConsole(scoped, services.components);
@@ -112,6 +134,11 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerIntakeRoutes(scoped, services);
     registerBeaconRoutes(scoped, services);
     registerDetectionConsole(scoped, services);
+    registerSubscriberRoutes(scoped, services);
+    registerSubscriberConsole(scoped, services);
+    registerCadenceRoutes(scoped, services.cadence);
+    registerPublishRoutes(scoped, services.statusPublisher);
+    registerDrafterRoutes(scoped, services.drafter);
   });
 
   await app.ready();

@@ -10,6 +10,9 @@ export function jobHandlers(services: Services): JobHandler[] {
   return [
     services.outbox.deliverJob(),
     ...services.detection.jobHandlers(),
+    ...services.subscribers.jobHandlers(),
+    ...services.cadence.jobHandlers(),
+    ...services.statusPublisher.jobHandlers(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),
@@ -43,5 +46,7 @@ export function createWorker(services: Services, options: { workerId?: string } 
     ...(options.workerId && { workerId: options.workerId }),
   });
   services.bus.on('job.enqueued', () => worker.notify());
+  // A public change enqueued its status.publish job inside its transaction: pick it up at once.
+  services.bus.on('public.changed', () => worker.notify());
   return worker;
 }

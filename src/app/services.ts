@@ -14,6 +14,15 @@ import { OutboxService } from '../messaging/outbox.service.js';
 import { createProviderRegistry } from '../messaging/providers/index.js';
 import type { ProviderRegistry } from '../messaging/providers/registry.js';
 import { TemplateService } from '../messaging/templates.service.js';
+import { type BroadcastService, createBroadcastService } from '../status/broadcast.service.js';
+import type { CadenceService } from '../status/cadence/cadence.service.js';
+import { createCadenceServices } from '../status/cadence/wiring.js';
+import type { DrafterService } from '../status/drafter/drafter.service.js';
+import type { StatusPublisher } from '../status/publish/publisher.js';
+import { createStatusSiteServices } from '../status/publish/wiring.js';
+import type { StatusSite } from '../status/site/site.service.js';
+import type { SubscriberService } from '../status/subscribers/subscribers.service.js';
+import { createSubscriberService } from '../status/subscribers/wiring.js';
 import { InstallationSecret } from './secret.js';
 
 /** Side effects, passed in: database, clock, logger (providers join here as features land). */
@@ -42,6 +51,12 @@ export interface Services {
   outbox: OutboxService;
   monitors: MonitorService;
   detection: DetectionService;
+  cadence: CadenceService;
+  drafter: DrafterService;
+  subscribers: SubscriberService;
+  statusSite: StatusSite;
+  statusPublisher: StatusPublisher;
+  broadcast: BroadcastService;
 }
 
 /** Wire every service once; web, worker and CLI all use the same graph. */
@@ -53,7 +68,7 @@ export function createServices(deps: Deps): Services {
   const templates = new TemplateService({ db, clock, bus });
   const providers = createProviderRegistry(config, log);
   const incidents = new IncidentService({ db, clock, bus });
-  return {
+  const base = {
     config,
     db,
     clock,
@@ -116,4 +131,19 @@ export function createServices(deps: Deps): Services {
       },
     }),
   };
+  // Update cadence and drafter (registers the cadence's incident change hook).
+  // Status subscribers (registers the fan-out's incident change hook).
+  const withSubscribers = { ...base, subscribers: createSubscriberService(base) };
+  // The status site (live) and its publishing to static targets; the banner in it promises the
+  // cadence's next update (the cadence is wired just below).
+  const later: { cadence?: CadenceService } = {};
+  const withSite = {
+    ...withSubscribers,
+    ...createStatusSiteServices(withSubscribers, () => later.cadence?.nextUpdates() ?? Promise.resolve(new Map())),
+  };
+  const cadenceServices = createCadenceServices(withSite);
+  later.cadence = cadenceServices.cadence;
+  const all = { ...withSite, ...cadenceServices };
+  // Publish once, everywhere: the consistency check, and Slack/social on every public update.
+  return { ...all, broadcast: createBroadcastService(all) };
 }

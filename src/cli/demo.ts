@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Actor } from '../app/actor.js';
 import { startKeepwarm, stopOnSignals } from '../app/runtime.js';
 import type { Services } from '../app/services.js';
@@ -102,7 +103,7 @@ export async function seedDemo(services: Services): Promise<DemoCredentials> {
 export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.WritableStream }): Promise<void> {
   // Alerts from the team's own monitoring: the generic JSON hook, with a token for this run.
   const intakeToken = newSecret(18);
-  const config = configFrom(options, {
+  const defaults: Record<string, unknown> = {
     dataDir: './data/demo',
     'status.includeDrills': true,
     'status.pageName': 'Acme Showroom status',
@@ -119,6 +120,15 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
       fallback_url: 'https://catalog.acme.example',
     },
     'detection.intake': { generic: { token: intakeToken } },
+    // No gap longer than the promise: a pre-approved holding update goes out at the deadline.
+    'status.cadence.holdingUpdates': true,
+  };
+  // The status page, feeds, JSON and banner are also published as static files on every change,
+  // into the data folder (wherever flags or the environment put it).
+  const publishedDir = join(configFrom(options, defaults).dataDir, 'public-status');
+  const config = configFrom(options, {
+    ...defaults,
+    'status.targets': [{ type: 'folder', name: 'demo-folder', path: publishedDir }],
   });
   const log = createLogger(config.logLevel);
   const running = await startKeepwarm(config, log, ['web', 'worker', 'monitor'], { approveDefaultTemplates: true });
@@ -133,6 +143,8 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     'Keepwarm demo is running (embedded SQLite, nothing leaves this machine).',
     '',
     `  Console        ${url}/console`,
+    `  Status page    ${url}/status          (also published as files to ${publishedDir})`,
+    `  Banner         ${url}/status/banner-preview   (a stand-in showroom page with the banner script)`,
     `  Status JSON    ${url}/api/v2/summary.json`,
     `  API reference  ${url}/api/openapi.json`,
     `  Templates      ${url}/console/templates   (default library, approved for the demo)`,

@@ -4,6 +4,8 @@ import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-messaging.js';
 import * as m003 from './migrations/003-inbound.js';
 import * as m004 from './migrations/004-detection.js';
+import * as m005 from './migrations/005-status-publish.js';
+import * as m006 from './migrations/006-subscribers.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -13,6 +15,8 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['002-messaging', m002],
   ['003-inbound', m003],
   ['004-detection', m004],
+  ['005-status-publish', m005],
+  ['006-subscribers', m006],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */
