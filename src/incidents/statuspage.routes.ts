@@ -57,7 +57,7 @@ export class StatusDocumentServer {
     const doc = this.#feed.peek(name);
     if (!doc) return false; // needs a (re)render: the framework route waits for it
     this.#count(name);
-    write(req, res, doc);
+    writeRendered(req, res, doc);
     return true;
   }
 
@@ -82,7 +82,7 @@ export class StatusDocumentServer {
         try {
           const doc = await this.#feed.get(name);
           reply.hijack();
-          write(req.raw, reply.raw, doc);
+          writeRendered(req.raw, reply.raw, doc);
         } catch (err) {
           req.log.error({ err }, 'status document unavailable');
           return reply
@@ -102,8 +102,15 @@ export class StatusDocumentServer {
   }
 }
 
-/** Headers were built once per rendering: a request costs an ETag comparison and one write. */
-function write(req: IncomingMessage, res: ServerResponse, doc: RenderedDocument): void {
+/**
+ * Answer with a document rendered once per change (status JSON, banner, status site, SDK):
+ * headers were built with it, so a request costs an ETag comparison and one write.
+ */
+export function writeRendered(
+  req: IncomingMessage,
+  res: ServerResponse,
+  doc: Pick<RenderedDocument, 'body' | 'gzip' | 'etag' | 'headers' | 'gzipHeaders' | 'notModifiedHeaders'>,
+): void {
   if (etagMatches(req.headers['if-none-match'], doc.etag)) {
     res.writeHead(304, doc.notModifiedHeaders);
     res.end();

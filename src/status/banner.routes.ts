@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Router } from '../app/router.js';
-import { etagMatches } from '../incidents/statuspage.routes.js';
+import { writeRendered } from '../incidents/statuspage.routes.js';
 import { type RenderedDocument, renderJsonDocument, type StatusFeed } from '../incidents/statuspage.service.js';
 import { type BannerDocument, type BannerOptions, buildBanner } from './banner.js';
 
@@ -75,7 +75,7 @@ export class BannerServer {
     const source = this.#feed.peek('summary.json');
     const current = this.#current;
     if (!source || !current || current.source !== source) return false;
-    writeDocument(req, res, current.doc);
+    writeRendered(req, res, current.doc);
     return true;
   }
 
@@ -121,7 +121,7 @@ export class BannerServer {
       try {
         const { doc } = await this.current();
         reply.hijack();
-        writeDocument(req.raw, reply.raw, doc);
+        writeRendered(req.raw, reply.raw, doc);
       } catch (err) {
         req.log.error({ err }, 'banner document unavailable');
         return reply
@@ -146,21 +146,8 @@ export class BannerServer {
     });
     r.app.get(SDK_PATH, { childLoggerFactory: (logger) => logger }, async (req, reply) => {
       reply.hijack();
-      writeDocument(req.raw, reply.raw, this.#sdk);
+      writeRendered(req.raw, reply.raw, this.#sdk);
       return reply;
     });
-  }
-}
-
-function writeDocument(req: IncomingMessage, res: ServerResponse, doc: RenderedDocument): void {
-  if (etagMatches(req.headers['if-none-match'], doc.etag)) {
-    res.writeHead(304, doc.notModifiedHeaders);
-    res.end();
-  } else if (req.headers['accept-encoding']?.includes('gzip')) {
-    res.writeHead(200, doc.gzipHeaders);
-    res.end(req.method === 'HEAD' ? undefined : doc.gzip);
-  } else {
-    res.writeHead(200, doc.headers);
-    res.end(req.method === 'HEAD' ? undefined : doc.body);
   }
 }

@@ -276,8 +276,13 @@ describeEachDialect('probes from two regions: regional scope, then global', (dia
       25_000,
     );
     expect(global.scope).toBe('global');
-    const after = await ctx().call('GET', `/api/v1/components/${componentId}`, { token: admin });
-    expect(after.json().status).toBe('major_outage');
+    // The health is stored first, then the open incident follows (its own transaction, moments later).
+    await eventually(
+      'the component to show a major outage',
+      async () =>
+        (await ctx().call('GET', `/api/v1/components/${componentId}`, { token: admin })).json().status === 'major_outage',
+      5_000,
+    );
     const open = await ctx().call('GET', '/api/v1/incidents?state=open', { token: admin });
     expect(open.json().incidents).toHaveLength(1);
     const timeline = await ctx().call('GET', `/api/v1/incidents/${incident.id}/timeline`, { token: admin });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from '../../app/router.js';
-import { etagMatches } from '../../incidents/statuspage.routes.js';
-import type { ServedFile, StatusSite } from './site.service.js';
+import { writeRendered } from '../../incidents/statuspage.routes.js';
+import type { StatusSite } from './site.service.js';
 
 const PAGES: ReadonlyArray<{ url: string; path: string; summary: string; contentType: string }> = [
   {
@@ -36,7 +36,7 @@ export function tryServeStatusSite(site: StatusSite, req: IncomingMessage, res: 
   const path = BY_URL.get(req.url ?? '');
   const served = path === undefined ? undefined : site.peek(path);
   if (!served) return false;
-  writeServed(req, res, served);
+  writeRendered(req, res, served);
   return true;
 }
 
@@ -64,7 +64,7 @@ export function registerStatusSiteRoutes(r: Router, site: StatusSite): void {
         const served = await site.get(page.path);
         if (!served) throw new Error(`status site has no ${page.path}`);
         reply.hijack();
-        writeServed(req.raw, reply.raw, served);
+        writeRendered(req.raw, reply.raw, served);
       } catch (err) {
         req.log.error({ err }, 'status site unavailable');
         return reply
@@ -76,19 +76,5 @@ export function registerStatusSiteRoutes(r: Router, site: StatusSite): void {
       }
       return reply;
     });
-  }
-}
-
-/** ETag check, gzip when accepted, HEAD without a body. */
-export function writeServed(req: IncomingMessage, res: ServerResponse, served: ServedFile): void {
-  if (etagMatches(req.headers['if-none-match'], served.etag)) {
-    res.writeHead(304, served.notModifiedHeaders);
-    res.end();
-  } else if (req.headers['accept-encoding']?.includes('gzip')) {
-    res.writeHead(200, served.gzipHeaders);
-    res.end(req.method === 'HEAD' ? undefined : served.gzip);
-  } else {
-    res.writeHead(200, served.headers);
-    res.end(req.method === 'HEAD' ? undefined : served.file.body);
   }
 }

@@ -72,6 +72,8 @@ function siteInputBase(options: SiteOptions): Pick<SiteInput, 'pageName' | 'publ
 /** A site file ready to serve: bytes, gzip copy, ETag and headers, built once per rendering. */
 export interface ServedFile {
   file: SiteFile;
+  /** The file's bytes (same as file.body). */
+  body: Buffer;
   etag: string;
   gzip: Buffer;
   headers: Record<string, string>;
@@ -176,6 +178,7 @@ export function toServed(file: SiteFile): ServedFile {
   const common = { 'cache-control': file.cacheControl, etag, 'access-control-allow-origin': '*', vary: 'Accept-Encoding' };
   return {
     file,
+    body: file.body,
     etag,
     gzip,
     headers: { ...common, ...file.headers, 'content-type': file.contentType, 'content-length': String(file.body.length) },
