@@ -207,6 +207,60 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  crm: z
+    .strictObject({
+      /**
+       * Tier rules, in order: the first whose every condition holds decides the lead's tier.
+       * Default: the playbook's matrix (Tier A demo today and > $25K ARR potential; Tier B recent
+       * product views or cart activity and $5K–$25K; Tier C the rest).
+       */
+      tiers: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            tier: z.enum(['A', 'B', 'C']),
+            when: z
+              .strictObject({
+                /** A demo is scheduled within the same calendar day (lead's timezone) as the declaration. */
+                demoToday: bool.optional(),
+                /** ARR potential strictly above this many dollars. */
+                arrAbove: z.coerce.number().min(0).optional(),
+                /** ARR potential at least / at most this many dollars. */
+                arrAtLeast: z.coerce.number().min(0).optional(),
+                arrAtMost: z.coerce.number().min(0).optional(),
+                /** A product view or cart update within this many days (intent events or last activity). */
+                activeWithinDays: z.coerce.number().positive().optional(),
+                lifecycle: z.array(z.enum(['lead', 'mql', 'sql', 'opportunity', 'customer'])).optional(),
+              })
+              .default({}),
+          }),
+        )
+        .default([
+          { name: 'demo today, ARR over $25K', tier: 'A', when: { demoToday: true, arrAbove: 25_000 } },
+          {
+            name: 'recent views or cart, $5K-$25K',
+            tier: 'B',
+            when: { activeWithinDays: 7, arrAtLeast: 5_000, arrAtMost: 25_000 },
+          },
+          { name: 'rest of the pipeline', tier: 'C', when: {} },
+        ]),
+      /** Owner tasks also for accounts above this ARR (dollars) or with a demo scheduled. */
+      taskArrAbove: z.coerce.number().min(0).default(10_000),
+      /** Tier A "call now" tasks are due this long after declaration. */
+      callWithinMinutes: z.coerce.number().positive().default(15),
+      /** Custom CSV header → lead field mapping, on top of the HubSpot and Salesforce names. */
+      importMapping: z.record(z.string(), z.string()).default({}),
+      /** The team's CRM receives tag changes in batches (Standard Webhooks signed). */
+      webhook: z.strictObject({ url: z.url(), secret: z.string().min(24) }).optional(),
+      hubspot: z
+        .strictObject({
+          /** Default https://api.hubapi.com; a stand-in in tests. */
+          baseUrl: z.url().default('https://api.hubapi.com'),
+          accessToken: z.string().min(8).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   web: z
     .strictObject({
       processes: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(64).default(1),
@@ -328,6 +382,12 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
     description: 'OpenAI-compatible endpoint for update drafts (off by default; the deterministic draft is the fallback).',
   },
   { env: 'KEEPWARM_DRAFTER_LLM_KEY', key: 'status.drafter.llmApiKey', description: 'API key for the drafter endpoint.' },
+  { env: 'KEEPWARM_HUBSPOT_TOKEN', key: 'crm.hubspot.accessToken', description: 'HubSpot private app token (CRM v3).' },
+  {
+    env: 'KEEPWARM_HUBSPOT_BASE_URL',
+    key: 'crm.hubspot.baseUrl',
+    description: 'HubSpot API base URL (default https://api.hubapi.com).',
+  },
   {
     env: 'KEEPWARM_DETECTION_DECLARE',
     key: 'detection.declare',

@@ -6,6 +6,7 @@ import * as m003 from './migrations/003-inbound.js';
 import * as m004 from './migrations/004-detection.js';
 import * as m005 from './migrations/005-status-publish.js';
 import * as m006 from './migrations/006-subscribers.js';
+import * as m007 from './migrations/007-crm.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['004-detection', m004],
   ['005-status-publish', m005],
   ['006-subscribers', m006],
+  ['007-crm', m007],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

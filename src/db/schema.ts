@@ -315,6 +315,121 @@ export interface PublicationsTable {
   lease_expires_at: Millis | null;
 }
 
+/** CRM (007-crm). Money is whole dollars. */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  domain: string | null;
+  external_id: string | null;
+  arr: number | null;
+  owner_id: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface LeadsTable {
+  id: string;
+  external_id: string | null;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  title: string | null;
+  company: string | null;
+  account_id: string | null;
+  owner_id: string | null;
+  owner_ref: string | null;
+  lifecycle: string;
+  crm_status: string | null;
+  source: string | null;
+  arr_potential: number | null;
+  cart_value: number | null;
+  demo_scheduled_at: Millis | null;
+  last_activity_at: Millis | null;
+  timezone: string | null;
+  consent_email: string;
+  consent_sms: string;
+  attributes: DbJson;
+  outage_status: string | null;
+  outage_channel: string | null;
+  outage_priority: string | null;
+  fallback_sent: DbBool;
+  outage_incident_id: string | null;
+  tier: string | null;
+  tier_rule: string | null;
+  tagged_at: Millis | null;
+  re_engaged_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface OwnerProfilesTable {
+  user_id: string;
+  phone: string | null;
+  calendar_link: string | null;
+  timezone: string;
+  working_hours: DbJson;
+  updated_at: Millis;
+}
+
+export interface IntentEventsTable {
+  id: string;
+  message_id: string;
+  lead_id: string | null;
+  type: string;
+  email: string | null;
+  anonymous_id: string | null;
+  product: string | null;
+  value: number | null;
+  properties: DbJson;
+  at: Millis;
+  received_at: Millis;
+}
+
+export interface TasksTable {
+  id: string;
+  incident_id: string | null;
+  lead_id: string;
+  owner_id: string | null;
+  kind: string;
+  title: string;
+  script: string | null;
+  due_at: Millis;
+  state: string;
+  outcome: string | null;
+  outcome_note: string | null;
+  assigned_reason: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  done_at: Millis | null;
+}
+
+export interface EnrollmentsTable {
+  id: string;
+  incident_id: string;
+  lead_id: string;
+  sequence: string;
+  step: number;
+  state: string;
+  stop_reason: string | null;
+  next_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface ConversationsTable {
+  id: string;
+  channel: string;
+  address: string;
+  lead_id: string | null;
+  incident_id: string | null;
+  state: string;
+  last_choice: string | null;
+  turns: number;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -339,6 +454,13 @@ export interface DB {
   detections: DetectionsTable;
   inbound_messages: InboundMessagesTable;
   publications: PublicationsTable;
+  accounts: AccountsTable;
+  leads: LeadsTable;
+  owner_profiles: OwnerProfilesTable;
+  intent_events: IntentEventsTable;
+  tasks: TasksTable;
+  enrollments: EnrollmentsTable;
+  conversations: ConversationsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;
