@@ -77,6 +77,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('leads_phone').on('leads').column('phone').execute();
   await db.schema.createIndex('leads_owner').on('leads').columns(['owner_id', 'id']).execute();
   await db.schema.createIndex('leads_outage').on('leads').columns(['outage_incident_id', 'tier']).execute();
+  // Connectors read what changed per incident since their cursor.
+  await db.schema.createIndex('leads_outage_changes').on('leads').columns(['outage_incident_id', 'updated_at', 'id']).execute();
 
   await db.schema
     .createTable('owner_profiles')
