@@ -1,0 +1,227 @@
+import { sql } from 'kysely';
+import { toDbBool } from '../../db/codec.js';
+import type { Executor } from '../../db/database.js';
+import type { NewRow } from '../../db/schema.js';
+import type { Tier, TierRule } from './tiers.js';
+import { NO_RULE_MATCHED, PRIORITY_OF_TIER, ruleIndexSql } from './tiers.js';
+
+/** SQLite allows 32,766 bound values per statement; tasks have 15 columns. */
+const BATCH = 500;
+
+export function chunks<T>(items: readonly T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Leads an outage affects: the pipeline (not customers), not already tagged for another open incident. */
+function affectedFilter(incidentId: string) {
+  return sql<boolean>`leads.lifecycle <> 'customer' and (leads.outage_status is null or leads.outage_status <> 'active' or leads.outage_incident_id = ${incidentId})`;
+}
+
+export interface TagInput {
+  incidentId: string;
+  channel: string;
+  rules: readonly TierRule[];
+  at: number;
+}
+
+/**
+ * Tag and tier every affected lead in one set-based statement (plus a look at the time zones in
+ * use, for "demo today"). Returns the count per tier.
+ */
+export async function tagLeads(ex: Executor, input: TagInput): Promise<Record<Tier, number>> {
+  const { incidentId, rules, at } = input;
+  const zones = (await ex.selectFrom('leads').select('timezone').distinct().where(affectedFilter(incidentId)).execute()).map(
+    (r) => r.timezone,
+  );
+  const pick = (value: (rule: TierRule) => string, fallback: string) => {
+    const cases = rules.map((rule, i) => sql`when ${sql.lit(i)} then ${sql.lit(value(rule))}`);
+    return cases.length === 0
+      ? sql<string>`${sql.lit(fallback)}`
+      : sql<string>`case t.idx ${sql.join(cases, sql` `)} else ${sql.lit(fallback)} end`;
+  };
+  // One UPDATE … FROM (SQLite 3.33+ and PostgreSQL): the subquery evaluates the rules once per lead.
+  await ex
+    .updateTable('leads')
+    .from(
+      ex
+        .selectFrom('leads')
+        .select(['leads.id as lead_id', ruleIndexSql(rules, at, zones).as('idx')])
+        .where(affectedFilter(incidentId))
+        .as('t'),
+    )
+    .set({
+      outage_status: 'active',
+      outage_channel: input.channel,
+      fallback_sent: toDbBool(false),
+      outage_incident_id: incidentId,
+      tagged_at: at,
+      re_engaged_at: null,
+      updated_at: at,
+      tier: pick((r) => r.tier, 'C'),
+      outage_priority: pick((r) => PRIORITY_OF_TIER[r.tier], 'low'),
+      tier_rule: pick((r) => r.name, NO_RULE_MATCHED),
+    })
+    .whereRef('leads.id', '=', 't.lead_id')
+    .execute();
+  return countByTier(ex, incidentId);
+}
+
+export async function countByTier(ex: Executor, incidentId: string): Promise<Record<Tier, number>> {
+  const rows = await ex
+    .selectFrom('leads')
+    .select(['tier', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('outage_incident_id', '=', incidentId)
+    .groupBy('tier')
+    .execute();
+  const counts: Record<Tier, number> = { A: 0, B: 0, C: 0 };
+  for (const r of rows) if (r.tier === 'A' || r.tier === 'B' || r.tier === 'C') counts[r.tier] = Number(r.n);
+  return counts;
+}
+
+export interface TaskCandidate {
+  id: string;
+  owner_id: string | null;
+  tier: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  demo_scheduled_at: number | null;
+  account_arr: number | null;
+}
+
+/** Tier A leads, and leads of accounts above `arrAbove` or with an upcoming demo. */
+export async function listTaskCandidates(
+  ex: Executor,
+  incidentId: string,
+  arrAbove: number,
+  at: number,
+): Promise<TaskCandidate[]> {
+  return ex
+    .selectFrom('leads')
+    .leftJoin('accounts', 'accounts.id', 'leads.account_id')
+    .select([
+      'leads.id',
+      'leads.owner_id',
+      'leads.tier',
+      'leads.first_name',
+      'leads.last_name',
+      'leads.company',
+      'leads.demo_scheduled_at',
+      'accounts.arr as account_arr',
+    ])
+    .where('leads.outage_incident_id', '=', incidentId)
+    .where('leads.outage_status', '=', 'active')
+    .where((eb) =>
+      eb.or([eb('leads.tier', '=', 'A'), eb('accounts.arr', '>', arrAbove), eb('leads.demo_scheduled_at', '>=', at)]),
+    )
+    .orderBy('leads.id')
+    .execute();
+}
+
+/** The products each lead viewed since `since`, most recent first (at most `limit` per lead). */
+export async function productsViewed(
+  ex: Executor,
+  leadIds: readonly string[],
+  since: number,
+  limit = 5,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const ids of chunks(leadIds)) {
+    const rows = await ex
+      .selectFrom('intent_events')
+      .select(['lead_id', 'product', (eb) => eb.fn.max('at').as('last')])
+      .where('lead_id', 'in', ids)
+      .where('type', '=', 'product_viewed')
+      .where('product', 'is not', null)
+      .where('at', '>=', since)
+      .groupBy(['lead_id', 'product'])
+      .orderBy('lead_id')
+      .orderBy('last', 'desc')
+      .orderBy('product')
+      .execute();
+    for (const r of rows) {
+      if (!r.lead_id || !r.product) continue;
+      const list = out.get(r.lead_id) ?? [];
+      if (list.length < limit) list.push(r.product);
+      out.set(r.lead_id, list);
+    }
+  }
+  return out;
+}
+
+export async function insertTasks(ex: Executor, rows: readonly NewRow<'tasks'>[]): Promise<number> {
+  let created = 0;
+  for (const batch of chunks(rows)) {
+    const res = await ex
+      .insertInto('tasks')
+      .values(batch)
+      .onConflict((oc) => oc.columns(['incident_id', 'lead_id', 'kind']).doNothing())
+      .executeTakeFirst();
+    created += Number(res.numInsertedOrUpdatedRows ?? 0);
+  }
+  return created;
+}
+
+/**
+ * Enrollment rows for the Tier B and C leads of an incident in one INSERT … SELECT per sequence.
+ * Ids: an app-made time-ordered prefix plus the lead id (unique per incident and sequence).
+ */
+export async function insertEnrollments(ex: Executor, incidentId: string, at: number, idPrefix: string): Promise<number> {
+  let created = 0;
+  for (const [tier, sequence] of [
+    ['B', 'tier_b'],
+    ['C', 'tier_c'],
+  ] as const) {
+    const res = await ex
+      .insertInto('enrollments')
+      .columns(['id', 'incident_id', 'lead_id', 'sequence', 'step', 'state', 'next_at', 'created_at', 'updated_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('leads')
+          .select([
+            sql<string>`${`${idPrefix}-${sequence}-`} || leads.id`.as('id'),
+            sql<string>`${incidentId}`.as('incident_id'),
+            'leads.id as lead_id',
+            sql<string>`${sequence}`.as('sequence'),
+            sql<number>`0`.as('step'),
+            sql<string>`'active'`.as('state'),
+            sql<number>`${at}`.as('next_at'),
+            sql<number>`${at}`.as('created_at'),
+            sql<number>`${at}`.as('updated_at'),
+          ])
+          .where('leads.outage_incident_id', '=', incidentId)
+          .where('leads.outage_status', '=', 'active')
+          .where('leads.tier', '=', tier),
+      )
+      .onConflict((oc) => oc.columns(['incident_id', 'lead_id', 'sequence']).doNothing())
+      .executeTakeFirst();
+    created += Number(res.numInsertedOrUpdatedRows ?? 0);
+  }
+  return created;
+}
+
+export async function resolveLeads(ex: Executor, incidentId: string, now: number): Promise<number> {
+  const res = await ex
+    .updateTable('leads')
+    .set({ outage_status: 'resolved', updated_at: now })
+    .where('outage_incident_id', '=', incidentId)
+    .where('outage_status', '=', 'active')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Leads that were sent (or are queued) an outage message of the incident: refs `lead:<id>`. */
+export async function leadsMessaged(ex: Executor, incidentId: string, exceptTemplate: string): Promise<string[]> {
+  const rows = await ex
+    .selectFrom('messages')
+    .select('recipient_ref')
+    .distinct()
+    .where('incident_id', '=', incidentId)
+    .where('recipient_ref', 'like', 'lead:%')
+    .where('status', 'not in', ['suppressed', 'failed', 'dead', 'bounced'])
+    .where((eb) => eb.or([eb('template_key', 'is', null), eb('template_key', '<>', exceptTemplate)]))
+    .execute();
+  return rows.map((r) => (r.recipient_ref as string).slice('lead:'.length));
+}
