@@ -32,6 +32,8 @@ export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): Fas
 const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => boolean }> = [
   { href: '/console/incidents', label: 'Incidents', show: (a) => can(a.role, 'incidents.read') },
   { href: '/console/health', label: 'Health', show: (a) => can(a.role, 'monitors.read') },
+  { href: '/console/leads', label: 'Leads', show: (a) => can(a.role, 'leads.read') },
+  { href: '/console/tasks', label: 'My tasks', show: (a) => can(a.role, 'tasks.work') },
   { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
   { href: '/console/monitors', label: 'Monitors', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },

@@ -1,0 +1,171 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+
+/** What the lead queue shows for one lead. */
+export interface QueueRow {
+  id: string;
+  name: string;
+  email: string | null;
+  company: string | null;
+  ownerName: string | null;
+  arrPotential: number | null;
+  demoScheduledAt: number | null;
+  tier: string | null;
+  tierRule: string | null;
+  outageStatus: string | null;
+  outagePriority: string | null;
+  fallbackSent: boolean;
+  reEngagedAt: number | null;
+  sequence: string | null;
+  sequenceStep: number | null;
+  sequenceState: string | null;
+  stopReason: string | null;
+}
+
+/** Incidents whose leads were tagged, newest first (the queue's choice of outage). */
+export async function taggedIncidents(ex: Executor): Promise<Array<{ id: string; name: string; status: string; leads: number }>> {
+  const rows = await ex
+    .selectFrom('leads')
+    .innerJoin('incidents', 'incidents.id', 'leads.outage_incident_id')
+    .select(['incidents.id', 'incidents.name', 'incidents.status', 'incidents.declared_at', sql<number>`count(*)`.as('n')])
+    .groupBy(['incidents.id', 'incidents.name', 'incidents.status', 'incidents.declared_at'])
+    .orderBy('incidents.declared_at', 'desc')
+    .limit(20)
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, leads: Number(r.n) }));
+}
+
+export async function tierCounts(ex: Executor, incidentId: string): Promise<Record<string, number>> {
+  const rows = await ex
+    .selectFrom('leads')
+    .select(['tier', sql<number>`count(*)`.as('n')])
+    .where('outage_incident_id', '=', incidentId)
+    .groupBy('tier')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.tier ?? '-', Number(r.n)]));
+}
+
+/** The leads of one tier of an outage, hottest first (demo soonest, then ARR potential). */
+export async function queue(ex: Executor, filter: { incidentId: string; tier: string; limit: number }): Promise<QueueRow[]> {
+  const rows = await ex
+    .selectFrom('leads')
+    .leftJoin('users', 'users.id', 'leads.owner_id')
+    .leftJoin('enrollments', (j) =>
+      j.onRef('enrollments.lead_id', '=', 'leads.id').onRef('enrollments.incident_id', '=', 'leads.outage_incident_id'),
+    )
+    .select([
+      'leads.id',
+      'leads.first_name',
+      'leads.last_name',
+      'leads.email',
+      'leads.company',
+      'users.name as owner_name',
+      'leads.arr_potential',
+      'leads.demo_scheduled_at',
+      'leads.tier',
+      'leads.tier_rule',
+      'leads.outage_status',
+      'leads.outage_priority',
+      'leads.fallback_sent',
+      'leads.re_engaged_at',
+      'enrollments.sequence',
+      'enrollments.step',
+      'enrollments.state as sequence_state',
+      'enrollments.stop_reason',
+    ])
+    .where('leads.outage_incident_id', '=', filter.incidentId)
+    .where('leads.tier', '=', filter.tier)
+    .orderBy(sql`case when leads.demo_scheduled_at is null then 1 else 0 end`)
+    .orderBy('leads.demo_scheduled_at')
+    .orderBy('leads.arr_potential', 'desc')
+    .orderBy('leads.id')
+    .limit(filter.limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.id),
+    email: r.email,
+    company: r.company,
+    ownerName: r.owner_name,
+    arrPotential: r.arr_potential === null ? null : Number(r.arr_potential),
+    demoScheduledAt: r.demo_scheduled_at === null ? null : Number(r.demo_scheduled_at),
+    tier: r.tier,
+    tierRule: r.tier_rule,
+    outageStatus: r.outage_status,
+    outagePriority: r.outage_priority,
+    fallbackSent: r.fallback_sent === true || r.fallback_sent === 1,
+    reEngagedAt: r.re_engaged_at === null ? null : Number(r.re_engaged_at),
+    sequence: r.sequence,
+    sequenceStep: r.step === null ? null : Number(r.step),
+    sequenceState: r.sequence_state,
+    stopReason: r.stop_reason,
+  }));
+}
+
+export interface TaskRow {
+  id: string;
+  kind: string;
+  title: string;
+  script: string | null;
+  dueAt: number;
+  state: string;
+  outcome: string | null;
+  assignedReason: string | null;
+  incidentId: string | null;
+  lead: { id: string; name: string; company: string | null; phone: string | null; email: string | null; tier: string | null };
+  ownerName: string | null;
+}
+
+/** Open tasks (soonest due first) and the latest done ones, for one owner or everyone. */
+export async function tasks(
+  ex: Executor,
+  filter: { ownerId: string | null; state: 'open' | 'done'; limit: number },
+): Promise<TaskRow[]> {
+  let q = ex
+    .selectFrom('tasks')
+    .innerJoin('leads', 'leads.id', 'tasks.lead_id')
+    .leftJoin('users', 'users.id', 'tasks.owner_id')
+    .select([
+      'tasks.id',
+      'tasks.kind',
+      'tasks.title',
+      'tasks.script',
+      'tasks.due_at',
+      'tasks.state',
+      'tasks.outcome',
+      'tasks.assigned_reason',
+      'tasks.incident_id',
+      'leads.id as lead_id',
+      'leads.first_name',
+      'leads.last_name',
+      'leads.company',
+      'leads.phone',
+      'leads.email',
+      'leads.tier',
+      'users.name as owner_name',
+    ])
+    .where('tasks.state', '=', filter.state)
+    .limit(filter.limit);
+  if (filter.ownerId !== null) q = q.where('tasks.owner_id', '=', filter.ownerId);
+  q = filter.state === 'open' ? q.orderBy('tasks.due_at').orderBy('tasks.id') : q.orderBy('tasks.done_at', 'desc');
+  return (await q.execute()).map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    script: r.script,
+    dueAt: Number(r.due_at),
+    state: r.state,
+    outcome: r.outcome,
+    assignedReason: r.assigned_reason,
+    incidentId: r.incident_id,
+    lead: {
+      id: r.lead_id,
+      name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.lead_id),
+      company: r.company,
+      phone: r.phone,
+      email: r.email,
+      tier: r.tier,
+    },
+    ownerName: r.owner_name,
+  }));
+}
