@@ -6,6 +6,8 @@
  */
 
 import { cadenceReplay } from './cadence-replay.js';
+import { crmDeclare } from './crm-declare.js';
+import { crmImport } from './crm-import.js';
 import { detectionLatency } from './detection-latency.js';
 import { fanout } from './fanout.js';
 import { cleanupNow } from './lib/process.js';
@@ -21,6 +23,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   detectionLatency,
   cadenceReplay,
   publishLatency,
+  crmDeclare,
+  crmImport,
 ];
 
 function listKnown(out: (line: string) => void): void {

@@ -6,6 +6,14 @@ import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerAuthRoutes } from '../auth/auth.routes.js';
 import { renderDocument } from '../console/html.js';
 import { ErrorPage } from '../console/layout.js';
+import { registerConnectorRoutes } from '../crm/connectors/connectors.routes.js';
+import { registerCrmConsole } from '../crm/console/crm.console.js';
+import { registerConversationRoutes } from '../crm/conversations/conversations.routes.js';
+import { registerEventRoutes } from '../crm/events.routes.js';
+import { registerLeadRoutes } from '../crm/leads.routes.js';
+import { registerLinkRoutes } from '../crm/links.routes.js';
+import { registerTaskRoutes } from '../crm/outage/tasks.routes.js';
+import { registerOwnerRoutes } from '../crm/owners.routes.js';
 import { registerJobRoutes } from '../db/jobs/jobs.routes.js';
 import { registerBeaconRoutes } from '../detection/beacons/beacons.routes.js';
 import { registerDetectionConsole } from '../detection/detection.console.js';
@@ -128,7 +136,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerMessageConsole(scoped, services);
     registerTemplateRoutes(scoped, services);
     registerTemplateConsole(scoped, services);
-    registerInboundRoutes(scoped, services);
+    registerInboundRoutes(scoped, services, { conversation: services.conversations });
     registerMonitorRoutes(scoped, services.monitors);
     registerDetectionRoutes(scoped, services);
     registerIntakeRoutes(scoped, services);
@@ -138,7 +146,19 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerSubscriberConsole(scoped, services);
     registerCadenceRoutes(scoped, services.cadence);
     registerPublishRoutes(scoped, services.statusPublisher);
+    registerConnectorRoutes(scoped, services.connectors);
+    registerTaskRoutes(scoped, services.crmOutage);
+    registerCrmConsole(scoped, {
+      db: services.db,
+      clock: services.clock,
+      recordOutcome: (actor, id, outcome, note) => services.crmOutage.recordOutcome(actor, id, { outcome, note }),
+    });
+    registerOwnerRoutes(scoped, services);
     registerDrafterRoutes(scoped, services.drafter);
+    registerLeadRoutes(scoped, services.leads);
+    registerEventRoutes(scoped, services.intentEvents);
+    registerConversationRoutes(scoped, services.conversations, services.clock);
+    registerLinkRoutes(scoped, services.links);
   });
 
   await app.ready();

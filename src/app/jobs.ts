@@ -13,6 +13,9 @@ export function jobHandlers(services: Services): JobHandler[] {
     ...services.subscribers.jobHandlers(),
     ...services.cadence.jobHandlers(),
     ...services.statusPublisher.jobHandlers(),
+    ...services.connectors.jobHandlers(),
+    ...services.crmOutage.jobHandlers(),
+    ...services.sequences.jobHandlers(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),

@@ -30,6 +30,14 @@ export const PERMISSIONS = {
   'subscribers.read': ['admin', 'commander', 'marketing', 'legal'],
   'subscribers.manage': ['admin', 'commander'],
   'publications.read': ['admin', 'commander', 'viewer'],
+  'leads.import': ['admin', 'marketing'],
+  'leads.read': ['admin', 'commander', 'marketing', 'sales', 'viewer'],
+  'leads.write': ['admin', 'commander', 'marketing'],
+  'tasks.work': ['admin', 'commander', 'sales'],
+  /** Intent events from the showroom SDK's event buffer (a token of a marketing or admin role). */
+  'events.write': ['admin', 'marketing'],
+  'owners.read': PEOPLE,
+  'owners.write': ['admin', 'commander', 'sales'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

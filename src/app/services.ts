@@ -3,6 +3,12 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Config } from '../config/config.js';
 import { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import { type ConnectorService, createConnectorServices } from '../crm/connectors/connectors.service.js';
+import { IntentEventService } from '../crm/events.service.js';
+import { LeadService } from '../crm/leads.service.js';
+import type { OutageService } from '../crm/outage/outage.service.js';
+import { createOutageService } from '../crm/outage/wiring.js';
+import { createEngagementServices, type EngagementServices } from '../crm/sequences/wiring.js';
 import type { Database } from '../db/database.js';
 import { JobQueue } from '../db/jobs/job-queue.js';
 import { DetectionService } from '../detection/detection.service.js';
@@ -57,6 +63,17 @@ export interface Services {
   statusSite: StatusSite;
   statusPublisher: StatusPublisher;
   broadcast: BroadcastService;
+  /** CRM leads: list, import/export (crm.importMapping), and the intent events of the SDK. */
+  leads: LeadService;
+  intentEvents: IntentEventService;
+  /** CRM connectors: the outbound tags webhook and HubSpot (crm.webhook, crm.hubspot). */
+  connectors: ConnectorService;
+  /** CRM outage engine: tagging, tiers, owner tasks, enrollments, recovery (registers its incident hook). */
+  crmOutage: OutageService;
+  /** CRM outage sequences (job crm.sequences.run), the SMS/chat conversation engine and signed redirect links. */
+  sequences: EngagementServices['sequences'];
+  conversations: EngagementServices['conversations'];
+  links: EngagementServices['links'];
 }
 
 /** Wire every service once; web, worker and CLI all use the same graph. */
@@ -115,6 +132,8 @@ export function createServices(deps: Deps): Services {
       bus,
       defaults: { failuresToDown: config.detection.failuresToDown, successesToUp: config.detection.successesToUp },
     }),
+    leads: new LeadService({ db, clock, importMapping: config.crm.importMapping }),
+    intentEvents: new IntentEventService({ db, clock }),
     detection: new DetectionService({
       db,
       clock,
@@ -133,7 +152,13 @@ export function createServices(deps: Deps): Services {
   };
   // Update cadence and drafter (registers the cadence's incident change hook).
   // Status subscribers (registers the fan-out's incident change hook).
-  const withSubscribers = { ...base, subscribers: createSubscriberService(base) };
+  const withSubscribers = {
+    ...base,
+    subscribers: createSubscriberService(base),
+    ...createConnectorServices(base),
+    crmOutage: createOutageService(base),
+    ...createEngagementServices(base),
+  };
   // The status site (live) and its publishing to static targets; the banner in it promises the
   // cadence's next update (the cadence is wired just below).
   const later: { cadence?: CadenceService } = {};

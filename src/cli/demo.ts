@@ -8,6 +8,7 @@ import type { MonitorInput } from '../detection/monitors.service.js';
 import type { ComponentInput } from '../incidents/components.service.js';
 import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
+import { DEMO_REPS, seedDemoCrm } from './demo-crm.js';
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'demo seed', role: 'admin', ip: null };
 export const DEMO_ADMIN = 'admin@keepwarm.local';
@@ -118,6 +119,9 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
       support_email: 'support@acme.example',
       calendar_link: 'https://calendar.acme.example/book',
       fallback_url: 'https://catalog.acme.example',
+      assets_url: 'https://catalog.acme.example/downloads',
+      webinar_url: 'https://acme.example/webinars/showroom-tour',
+      comparison_url: 'https://catalog.acme.example/compare',
     },
     'detection.intake': { generic: { token: intakeToken } },
     // No gap longer than the promise: a pre-approved holding update goes out at the deadline.
@@ -134,6 +138,7 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
   const running = await startKeepwarm(config, log, ['web', 'worker', 'monitor'], { approveDefaultTemplates: true });
   stopOnSignals(running, log);
   const creds = await seedDemo(running.services);
+  const crm = await seedDemoCrm(running.services);
   // With --port 0 the system picks the port: show the address actually bound.
   const url = config.port === 0 && running.url ? running.url : config.publicUrl;
   await seedDemoMonitors(running.services, running.url ?? url);
@@ -150,11 +155,13 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     `  Templates      ${url}/console/templates   (default library, approved for the demo)`,
     `  Outbox         ${url}/console/outbox      (every channel goes to the sink)`,
     `  Health board   ${url}/console/health      (the demo probes its own endpoints every 10 s)`,
+    `  Leads          ${url}/console/leads       (60 demo leads; declaring an incident sorts them into tiers)`,
     `  Data folder    ${config.dataDir}`,
     '',
     `  Sign in as     ${creds.email}`,
     `  Password       ${creds.password}   (new on every demo start)`,
     `  Admin token    ${creds.token}`,
+    `  Sales rep      ${DEMO_REPS[0].email} / ${crm.password}   (My tasks: the call-now list after a declaration)`,
     '',
     `  Try: curl -H "Authorization: Bearer ${creds.token}" ${url}/api/v1/incidents`,
     '',

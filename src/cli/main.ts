@@ -12,6 +12,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { registerAgentCommand } from './agent.js';
 import { type CommonOptions, configFrom, reportFailure, withCommonOptions } from './common.js';
 import { runDemo } from './demo.js';
+import { registerImportCommands } from './import.js';
 
 const CLI_ACTOR: Actor = { type: 'system', id: null, name: 'keepwarm CLI', role: 'admin', ip: null };
 
@@ -106,6 +107,7 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
     });
 
   registerAgentCommand(program, io);
+  registerImportCommands(program, io);
 
   withCommonOptions(program.command('demo'))
     .description('run the demo on embedded SQLite under ./data/demo, with seeded users and components')

@@ -178,6 +178,111 @@ Afterwards: log the outcome on the lead.`,
 Or browse the catalog: {{ fallback_url }}`,
   },
   {
+    key: 'email.spec_pack',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Spec pack and booking link (Tier B)',
+    description: 'Warm leads during an outage: the spec pack from the backup catalog and a link to book time.',
+    subject: '{{ first_name }}, the spec sheets you were looking at',
+    body: `<p>Hi {{ first_name }},</p>
+<p>Our online showroom is having trouble right now, so here is a shortcut to what you were evaluating.</p>
+<p>Spec sheets, prices and the order form: <a href="{{ spec_pack_url }}">open the spec pack</a></p>
+<p>Rather talk it through? <a href="{{ booking_url }}">Book a time with our team</a> and we will walk you through it live.</p>
+<p>{{ sender_name }}<br>{{ company }}</p>`,
+  },
+  {
+    key: 'email.outage_followup',
+    channel: 'email',
+    purpose: 'marketing',
+    name: 'Second touch for Tier B leads',
+    description: 'A day after the spec pack, if the lead has not answered: an offer of a live session.',
+    subject: 'Still deciding, {{ first_name }}?',
+    body: `<p>Hi {{ first_name }},</p>
+<p>Yesterday we sent you the spec pack while our showroom was unavailable. If a question is holding you up, a short call is usually the quickest way through it.</p>
+<p><a href="{{ booking_url }}">Pick a time that suits you</a>, or browse the spec sheets again: <a href="{{ spec_pack_url }}">spec pack</a>.</p>
+<p>{{ sender_name }}<br>{{ company }}</p>`,
+  },
+  {
+    key: 'email.nurture',
+    channel: 'email',
+    purpose: 'marketing',
+    name: 'Nurture email (Tier C)',
+    description: 'The rest of the pipeline during an outage: downloadable assets and a webinar invitation.',
+    subject: 'Resources from {{ company }}',
+    body: `<p>Hi {{ first_name }},</p>
+<p>Our online showroom is temporarily unavailable. In the meantime, our product guides and drawings are ready to download: <a href="{{ assets_url }}">get the resources</a>.</p>
+<p>We also run a regular live webinar where our specialists answer questions: <a href="{{ webinar_url }}">save your seat</a>.</p>
+<p>{{ sender_name }}<br>{{ company }}</p>`,
+  },
+  {
+    key: 'email.nurture_2',
+    channel: 'email',
+    purpose: 'marketing',
+    name: 'Second nurture email (Tier C)',
+    description: 'Three days after the first nurture email: a reminder of the webinar and the resources.',
+    subject: 'A seat is waiting for you, {{ first_name }}',
+    body: `<p>Hi {{ first_name }},</p>
+<p>A reminder: our next live webinar is open to you, with time for your questions. <a href="{{ webinar_url }}">Reserve a seat</a>.</p>
+<p>The guides and drawings remain available here: <a href="{{ assets_url }}">resources</a>.</p>
+<p>{{ sender_name }}<br>{{ company }}</p>`,
+  },
+  {
+    key: 'sms.reply_specs',
+    channel: 'sms',
+    purpose: 'transactional',
+    name: 'SMS reply 1: spec pack',
+    description: 'Answer to a lead who replied 1 to the outage SMS.',
+    body: '{{ company }}: here are the spec sheets and prices: {{ spec_pack_url }}',
+  },
+  {
+    key: 'sms.reply_booking',
+    channel: 'sms',
+    purpose: 'transactional',
+    name: 'SMS reply 2: booking link',
+    description: 'Answer to a lead who replied 2 to the outage SMS; their owner also gets a task.',
+    body: '{{ company }}: book a time with our team here: {{ booking_url }} We will be in touch.',
+  },
+  {
+    key: 'sms.reply_person',
+    channel: 'sms',
+    purpose: 'transactional',
+    name: 'SMS reply: a person will answer',
+    description: 'Answer to any other reply; their owner gets a task to follow up.',
+    body: '{{ company }}: thanks, a member of our team will get back to you shortly.',
+  },
+  {
+    key: 'chat.reply_specs',
+    channel: 'chat',
+    purpose: 'transactional',
+    name: 'Chat answer 1: spec sheets',
+    description: 'Chat widget: the spec sheets and price lists.',
+    body: 'Here are the spec sheets and price lists: {{ spec_pack_url }}',
+  },
+  {
+    key: 'chat.reply_demo',
+    channel: 'chat',
+    purpose: 'transactional',
+    name: 'Chat answer 2: book a demo',
+    description: 'Chat widget: the booking link for a live demo.',
+    body: 'Book a live demo with our team at a time that suits you: {{ booking_url }}',
+  },
+  {
+    key: 'chat.reply_comparison',
+    channel: 'chat',
+    purpose: 'transactional',
+    name: 'Chat answer 3: comparison',
+    description: 'Chat widget: the side-by-side comparison.',
+    body: 'Compare our products side by side here: {{ comparison_url }}',
+  },
+  {
+    key: 'chat.reply_person',
+    channel: 'chat',
+    purpose: 'transactional',
+    name: 'Chat answer: a person will answer',
+    description: 'Chat widget: free text from a known lead; their owner gets a task.',
+    body: 'Thanks, a member of our team will get back to you shortly. Meanwhile, reply 1, 2 or 3 for the menu.',
+  },
+  {
     key: 'social.post',
     channel: 'social',
     purpose: 'transactional',
@@ -338,6 +443,11 @@ export const SAMPLE_VARIABLES: Readonly<Record<string, string>> = {
   code: '482913',
   components: 'Product API, Showroom CDN',
   status_page_url: 'https://status.northwind.example/status',
+  spec_pack_url: 'https://status.northwind.example/r/sample-spec',
+  booking_url: 'https://status.northwind.example/r/sample-booking',
+  comparison_url: 'https://catalog.northwind.example/compare',
+  assets_url: 'https://northwind.example/resources',
+  webinar_url: 'https://northwind.example/webinar',
 };
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm default library', role: 'admin', ip: null };
