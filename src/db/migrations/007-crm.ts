@@ -75,12 +75,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('leads_external').unique().on('leads').column('external_id').execute();
   await db.schema.createIndex('leads_email').unique().on('leads').column('email').execute();
   // Partial indexes: rows without the value (most leads outside an outage) cost an import nothing.
-  await db.schema
-    .createIndex('leads_phone')
-    .on('leads')
-    .column('phone')
-    .where(sql.ref('phone'), 'is not', null)
-    .execute();
+  await db.schema.createIndex('leads_phone').on('leads').column('phone').where(sql.ref('phone'), 'is not', null).execute();
   await db.schema
     .createIndex('leads_owner')
     .on('leads')
