@@ -50,6 +50,8 @@ export class HttpStandin {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
+    // Outlive the clients' idle keep-alive (undici: 4 s) so a reused connection is never being closed.
+    this.#server.keepAliveTimeout = 65_000;
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

@@ -405,6 +405,11 @@ const control = createServer((req, res) => {
   handle(req, res).catch((err: unknown) => send(res, 400, { error: err instanceof Error ? err.message : String(err) }));
 });
 
+// Idle keep-alive connections outlive the test's HTTP client's (4 s), so the client always closes
+// first: a reused connection is never one the server is closing at that moment.
+control.keepAliveTimeout = 65_000;
+control.headersTimeout = 66_000;
+
 await listenSmtp();
 await new Promise<void>((resolve) => control.listen(Number(args.get('control-port') ?? 0), HOST, resolve));
 const controlPort = (control.address() as AddressInfo).port;

@@ -190,6 +190,8 @@ export class TwilioStandin {
         if (!res.headersSent) this.#json(res, 500, { code: 20500, message: String(err), more_info: '', status: 500 });
       });
     });
+    // Outlive the clients' idle keep-alive (undici: 4 s) so a reused connection is never being closed.
+    this.#server.keepAliveTimeout = 65_000;
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
