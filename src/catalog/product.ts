@@ -44,3 +44,29 @@ export interface CatalogIssue {
   field: string | null;
   message: string;
 }
+
+/** A catalog snapshot as a file: what `keepwarm catalog-api --snapshot FILE` and the mirror build read. */
+export interface CatalogSnapshotFile {
+  version: 1;
+  id: string;
+  /** ISO-8601. */
+  created_at: string;
+  source: string;
+  categories: CatalogCategory[];
+  products: CatalogProduct[];
+}
+
+/**
+ * A snapshot written to a file: what the standalone read-only catalog API and the tests read.
+ * Written by the catalog import (writeSnapshotFile / `keepwarm catalog export-snapshot`).
+ */
+export interface CatalogSnapshotFile {
+  version: 1;
+  id: string;
+  /** ISO-8601. */
+  created_at: string;
+  /** Where the data came from (the imported file's name and format). */
+  source: string;
+  categories: CatalogCategory[];
+  products: CatalogProduct[];
+}
