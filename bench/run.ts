@@ -14,6 +14,7 @@ import { cleanupNow } from './lib/process.js';
 import { type Benchmark, BenchUnavailable } from './lib/types.js';
 import { probeScale } from './probe-scale.js';
 import { publishLatency } from './publish-latency.js';
+import { specPdf } from './spec-pdf.js';
 import { statusSurge } from './status-surge.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -25,6 +26,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   publishLatency,
   crmDeclare,
   crmImport,
+  specPdf,
 ];
 
 function listKnown(out: (line: string) => void): void {

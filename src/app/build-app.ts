@@ -4,6 +4,9 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerAuthRoutes } from '../auth/auth.routes.js';
+import { registerCatalogApiRoutes } from '../catalog/api/catalog.routes.js';
+import { CatalogIndexCache } from '../catalog/api/catalog-http.js';
+import { registerCatalogRoutes } from '../catalog/snapshots.routes.js';
 import { renderDocument } from '../console/html.js';
 import { ErrorPage } from '../console/layout.js';
 import { registerConnectorRoutes } from '../crm/connectors/connectors.routes.js';
@@ -20,6 +23,7 @@ import { registerDetectionConsole } from '../detection/detection.console.js';
 import { registerDetectionRoutes } from '../detection/detection.routes.js';
 import { registerIntakeRoutes } from '../detection/intake/intake.routes.js';
 import { registerMonitorRoutes } from '../detection/monitors.routes.js';
+import { registerFlagRoutes } from '../fallback/flags/flags.routes.js';
 import { registerComponentConsole } from '../incidents/components.console.js';
 import { registerComponentRoutes } from '../incidents/components.routes.js';
 import { registerIncidentConsole } from '../incidents/incidents.console.js';
@@ -104,6 +108,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
   // The public status documents live outside the instrumented scope: no hooks on the hot path.
   statusDocuments.register(router);
   registerStatusSiteRoutes(router, services.statusSite);
+  registerFlagRoutes(router, services.flags);
   banner.register(router);
 
   await app.register(async (scope) => {
@@ -159,6 +164,14 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerEventRoutes(scoped, services.intentEvents);
     registerConversationRoutes(scoped, services.conversations, services.clock);
     registerLinkRoutes(scoped, services.links);
+    registerCatalogRoutes(scoped, services.catalog);
+    registerCatalogApiRoutes(
+      scoped,
+      new CatalogIndexCache({
+        latestId: () => services.catalog.latestId(),
+        latest: async () => ((await services.catalog.latestId()) ? services.catalog.snapshotFile() : null),
+      }),
+    );
   });
 
   await app.ready();

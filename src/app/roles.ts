@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'subscribers.manage': ['admin', 'commander'],
   'publications.read': ['admin', 'commander', 'viewer'],
   'leads.import': ['admin', 'marketing'],
+  'catalog.import': ['admin', 'marketing'],
+  'catalog.read': PEOPLE,
   'leads.read': ['admin', 'commander', 'marketing', 'sales', 'viewer'],
   'leads.write': ['admin', 'commander', 'marketing'],
   'tasks.work': ['admin', 'commander', 'sales'],

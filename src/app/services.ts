@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { AuthService } from '../auth/auth.service.js';
+import { CatalogService } from '../catalog/snapshots.service.js';
 import type { Config } from '../config/config.js';
 import { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -13,6 +14,7 @@ import type { Database } from '../db/database.js';
 import { JobQueue } from '../db/jobs/job-queue.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { MonitorService } from '../detection/monitors.service.js';
+import { FlagService } from '../fallback/flags/flags.service.js';
 import { ComponentService } from '../incidents/components.service.js';
 import { IncidentService } from '../incidents/incidents.service.js';
 import { StatusFeed } from '../incidents/statuspage.service.js';
@@ -66,6 +68,8 @@ export interface Services {
   /** CRM leads: list, import/export (crm.importMapping), and the intent events of the SDK. */
   leads: LeadService;
   intentEvents: IntentEventService;
+  /** Catalog import and versioned snapshots. */
+  catalog: CatalogService;
   /** CRM connectors: the outbound tags webhook and HubSpot (crm.webhook, crm.hubspot). */
   connectors: ConnectorService;
   /** CRM outage engine: tagging, tiers, owner tasks, enrollments, recovery (registers its incident hook). */
@@ -74,6 +78,8 @@ export interface Services {
   sequences: EngagementServices['sequences'];
   conversations: EngagementServices['conversations'];
   links: EngagementServices['links'];
+  /** Kill switches (OFREP, flags.json), evaluated live against open incidents. */
+  flags: FlagService;
 }
 
 /** Wire every service once; web, worker and CLI all use the same graph. */
@@ -134,6 +140,7 @@ export function createServices(deps: Deps): Services {
     }),
     leads: new LeadService({ db, clock, importMapping: config.crm.importMapping }),
     intentEvents: new IntentEventService({ db, clock }),
+    catalog: new CatalogService({ db, clock }),
     detection: new DetectionService({
       db,
       clock,
@@ -158,6 +165,7 @@ export function createServices(deps: Deps): Services {
     ...createConnectorServices(base),
     crmOutage: createOutageService(base),
     ...createEngagementServices(base),
+    flags: new FlagService({ db, clock, bus }),
   };
   // The status site (live) and its publishing to static targets; the banner in it promises the
   // cadence's next update (the cadence is wired just below).

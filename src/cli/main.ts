@@ -4,14 +4,17 @@ import type { Actor } from '../app/actor.js';
 import { ROLES } from '../app/roles.js';
 import { launch, PROCESS_ROLES, type ProcessRole, stopOnSignals } from '../app/runtime.js';
 import { createServices } from '../app/services.js';
+import { registerCatalogApiCommand } from '../catalog/api/catalog-api.command.js';
 import { systemClock } from '../core/clock.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { registerAgentCommand } from './agent.js';
+import { registerCatalogCommands } from './catalog.js';
 import { type CommonOptions, configFrom, reportFailure, withCommonOptions } from './common.js';
 import { runDemo } from './demo.js';
+import { registerEdgeCommands } from './edge.js';
 import { registerImportCommands } from './import.js';
 
 const CLI_ACTOR: Actor = { type: 'system', id: null, name: 'keepwarm CLI', role: 'admin', ip: null };
@@ -108,6 +111,9 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
 
   registerAgentCommand(program, io);
   registerImportCommands(program, io);
+  registerCatalogCommands(program, io);
+  registerEdgeCommands(program, io);
+  registerCatalogApiCommand(program, io);
 
   withCommonOptions(program.command('demo'))
     .description('run the demo on embedded SQLite under ./data/demo, with seeded users and components')
@@ -126,7 +132,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (err.code === 'keepwarm.roles') io.stderr.write(`keepwarm: ${err.message}\n`);
+      if (err.code === 'keepwarm.roles' || err.code === 'keepwarm.port') io.stderr.write(`keepwarm: ${err.message}\n`);
       return 2;
     }
     return reportFailure(err, io.stderr);

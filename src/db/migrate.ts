@@ -7,6 +7,8 @@ import * as m004 from './migrations/004-detection.js';
 import * as m005 from './migrations/005-status-publish.js';
 import * as m006 from './migrations/006-subscribers.js';
 import * as m007 from './migrations/007-crm.js';
+import * as m008 from './migrations/008-catalog.js';
+import * as m009 from './migrations/009-flags.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -19,6 +21,8 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['005-status-publish', m005],
   ['006-subscribers', m006],
   ['007-crm', m007],
+  ['008-catalog', m008],
+  ['009-flags', m009],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

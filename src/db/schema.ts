@@ -430,6 +430,27 @@ export interface ConversationsTable {
   updated_at: Millis;
 }
 
+export interface CatalogSnapshotsTable {
+  id: string;
+  version: number;
+  created_at: Millis;
+  source: string;
+  format: string;
+  actor: string | null;
+  product_count: number;
+  content_hash: string;
+  categories: DbJson;
+  issues: DbJson;
+}
+
+export interface CatalogProductsTable {
+  snapshot_id: string;
+  sku: string;
+  position: number;
+  hash: string;
+  data: DbJson;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -461,6 +482,8 @@ export interface DB {
   tasks: TasksTable;
   enrollments: EnrollmentsTable;
   conversations: ConversationsTable;
+  catalog_snapshots: CatalogSnapshotsTable;
+  catalog_products: CatalogProductsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;
