@@ -8,6 +8,7 @@ import type { MonitorInput } from '../detection/monitors.service.js';
 import type { ComponentInput } from '../incidents/components.service.js';
 import { seedDefaultTemplates } from '../messaging/default-templates.js';
 import { type CommonOptions, configFrom } from './common.js';
+import { seedDemoCatalog } from './demo-catalog.js';
 import { DEMO_REPS, seedDemoCrm } from './demo-crm.js';
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'demo seed', role: 'admin', ip: null };
@@ -139,6 +140,7 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
   stopOnSignals(running, log);
   const creds = await seedDemo(running.services);
   const crm = await seedDemoCrm(running.services);
+  await seedDemoCatalog(running.services);
   // With --port 0 the system picks the port: show the address actually bound.
   const url = config.port === 0 && running.url ? running.url : config.publicUrl;
   await seedDemoMonitors(running.services, running.url ?? url);
@@ -156,6 +158,8 @@ export async function runDemo(options: CommonOptions, io: { stdout: NodeJS.Writa
     `  Outbox         ${url}/console/outbox      (every channel goes to the sink)`,
     `  Health board   ${url}/console/health      (the demo probes its own endpoints every 10 s)`,
     `  Leads          ${url}/console/leads       (60 demo leads; declaring an incident sorts them into tiers)`,
+    `  Catalog API    ${url}/catalog/v1/products?q=shelving   (read-only, from the demo catalog snapshot)`,
+    `  Kill switches  ${url}/flags.json         (flags turn off while an API incident is open)`,
     `  Data folder    ${config.dataDir}`,
     '',
     `  Sign in as     ${creds.email}`,
