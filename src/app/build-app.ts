@@ -24,6 +24,7 @@ import { registerDetectionRoutes } from '../detection/detection.routes.js';
 import { registerIntakeRoutes } from '../detection/intake/intake.routes.js';
 import { registerMonitorRoutes } from '../detection/monitors.routes.js';
 import { registerFlagRoutes } from '../fallback/flags/flags.routes.js';
+import { registerOrderRoutes } from '../fallback/orders/orders.routes.js';
 import { registerComponentConsole } from '../incidents/components.console.js';
 import { registerComponentRoutes } from '../incidents/components.routes.js';
 import { registerIncidentConsole } from '../incidents/incidents.console.js';
@@ -165,6 +166,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerConversationRoutes(scoped, services.conversations, services.clock);
     registerLinkRoutes(scoped, services.links);
     registerCatalogRoutes(scoped, services.catalog);
+    registerOrderRoutes(scoped, services);
     registerCatalogApiRoutes(
       scoped,
       new CatalogIndexCache({

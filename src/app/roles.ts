@@ -40,6 +40,9 @@ export const PERMISSIONS = {
   'events.write': ['admin', 'marketing'],
   'owners.read': PEOPLE,
   'owners.write': ['admin', 'commander', 'sales'],
+  /** Offline purchase orders from the fallback mirror: the console list, and marking them acknowledged / converted. */
+  'orders.read': ['admin', 'commander', 'sales', 'marketing'],
+  'orders.write': ['admin', 'commander', 'sales'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

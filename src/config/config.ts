@@ -261,6 +261,14 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  fallback: z
+    .strictObject({
+      /** Mirror origins (scheme://host[:port]) whose pages may read the offline order endpoint's answers (CORS). */
+      orderOrigins: z.array(z.string()).default([]),
+      /** Where offline purchase orders are emailed (template email.offline_order); unset: stored and shown in the console only. */
+      salesEmail: z.email({ error: 'expected an email address' }).optional(),
+    })
+    .prefault({}),
   web: z
     .strictObject({
       processes: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(64).default(1),

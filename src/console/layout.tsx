@@ -34,6 +34,7 @@ const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => bool
   { href: '/console/health', label: 'Health', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/leads', label: 'Leads', show: (a) => can(a.role, 'leads.read') },
   { href: '/console/tasks', label: 'My tasks', show: (a) => can(a.role, 'tasks.work') },
+  { href: '/console/orders', label: 'Orders', show: (a) => can(a.role, 'orders.read') },
   { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
   { href: '/console/monitors', label: 'Monitors', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },

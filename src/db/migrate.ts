@@ -9,6 +9,7 @@ import * as m006 from './migrations/006-subscribers.js';
 import * as m007 from './migrations/007-crm.js';
 import * as m008 from './migrations/008-catalog.js';
 import * as m009 from './migrations/009-flags.js';
+import * as m010 from './migrations/010-orders.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['007-crm', m007],
   ['008-catalog', m008],
   ['009-flags', m009],
+  ['010-orders', m010],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

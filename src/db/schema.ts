@@ -451,6 +451,34 @@ export interface CatalogProductsTable {
   data: DbJson;
 }
 
+/** Offline purchase orders posted from the fallback mirror. */
+export interface OrdersTable {
+  id: string;
+  /** What the buyer is told: KW-XXXX-XXXX. */
+  reference: string;
+  created_at: Millis;
+  updated_at: Millis;
+  company: string;
+  contact_name: string;
+  email: string;
+  phone: string | null;
+  /** JSON array of {sku, name, quantity, known}. */
+  lines: DbJson;
+  notes: string | null;
+  /** The mirror page (or Referer) the order came from. */
+  source: string | null;
+  /** The catalog snapshot the SKUs were checked against (null: no catalog imported yet). */
+  snapshot_id: string | null;
+  unknown_skus: number;
+  incident_id: string | null;
+  state: string;
+  /** When the sales email was queued to the outbox (null: not emailed). */
+  emailed_at: Millis | null;
+  /** Why the sales email was not queued (no address configured, template not approved, …). */
+  email_problem: string | null;
+  ip_hash: string | null;
+}
+
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
@@ -484,6 +512,7 @@ export interface DB {
   conversations: ConversationsTable;
   catalog_snapshots: CatalogSnapshotsTable;
   catalog_products: CatalogProductsTable;
+  orders: OrdersTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -111,6 +111,33 @@ Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
 <p>If it was not you, ignore this email and nothing more will be sent.</p>`,
   },
   {
+    key: 'email.offline_order',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Offline purchase order (to sales)',
+    description: 'Sent to the sales address (fallback.salesEmail) when a buyer submits the order form of the backup catalog.',
+    subject: 'Offline order {{ reference }} from {{ company }}',
+    body: `<p>A buyer placed an order through the backup catalog. Reference: <strong>{{ reference }}</strong>.</p>
+<p>{{ company }}<br>{{ contact_name }}, {{ contact_email }}, phone: {{ contact_phone }}</p>
+<p>Lines: {{ order_lines }}</p>
+<p>{{ catalog_check }}</p>
+<p>Notes from the buyer: {{ order_notes }}</p>
+<p>{{ incident_note }} Sent from: {{ order_source }}</p>
+<p>Confirm prices and delivery with the buyer, then mark the order in the console: <a href="{{ console_url }}">offline orders</a>.</p>`,
+  },
+  {
+    key: 'email.offline_order_receipt',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Offline purchase order receipt (to the buyer)',
+    description: 'Confirms to the buyer that the order from the backup catalog arrived, with its reference.',
+    subject: 'We received your order {{ reference }}',
+    body: `<p>Hello {{ first_name }},</p>
+<p>Thank you: your order for {{ company }} has reached our sales team. Your reference is <strong>{{ reference }}</strong>.</p>
+<p>What you ordered: {{ order_lines }}</p>
+<p>We will confirm prices and delivery by email. If anything needs changing, reply with your reference.</p>`,
+  },
+  {
     key: 'sms.high_intent',
     channel: 'sms',
     purpose: 'marketing',
@@ -448,6 +475,15 @@ export const SAMPLE_VARIABLES: Readonly<Record<string, string>> = {
   comparison_url: 'https://catalog.northwind.example/compare',
   assets_url: 'https://northwind.example/resources',
   webinar_url: 'https://northwind.example/webinar',
+  reference: 'KW-7K3M-Q9TD',
+  contact_name: 'Dana Reyes',
+  contact_email: 'dana@buyer.example',
+  contact_phone: '+1 555 0100',
+  order_lines: '12 x CH-100: Task chair (in catalog); 3 x DK-220: Standing desk (in catalog)',
+  catalog_check: 'Every SKU is in the current catalog.',
+  order_notes: 'Deliver to the loading dock.',
+  incident_note: 'Received during the incident "Product pages unavailable".',
+  order_source: 'https://catalog.northwind.example/order/',
 };
 
 const SEED_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm default library', role: 'admin', ip: null };
