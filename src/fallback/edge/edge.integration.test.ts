@@ -29,6 +29,7 @@ async function freePort(): Promise<number> {
 }
 
 const SDK_FILE = fileURLToPath(new URL('../../../web/sdk/keepwarm-banner.js', import.meta.url));
+let sdkCopy = '';
 const BANNER_URL = 'https://status.example.test/status/banner.json';
 
 describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
@@ -45,6 +46,11 @@ describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
     dir = await mkdtemp(join(tmpdir(), 'keepwarm-edge-'));
     // Run as root, nginx's workers are nobody: they must be able to reach the mirror and cache.
     await chmod(dir, 0o755);
+    // nginx's workers (nobody, when started as root) must read the SDK: a copy in the open folder,
+    // not the checkout, which may sit under a folder only its owner can enter.
+    await mkdir(join(dir, 'sdk'), { recursive: true });
+    sdkCopy = join(dir, 'sdk', 'keepwarm-banner.js');
+    await writeFile(sdkCopy, await readFile(SDK_FILE));
     const mirror = join(dir, 'mirror');
     await mkdir(join(mirror, 'products', 'c'), { recursive: true });
     const page = (title: string) =>
@@ -89,7 +95,7 @@ describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
         '--cache-dir',
         join(dir, 'cache'),
         '--sdk',
-        SDK_FILE,
+        sdkCopy,
         '--banner-url',
         BANNER_URL,
         '--read-timeout',
