@@ -131,3 +131,23 @@ export function ErrorPage({ status, message, actor }: { status: number; message:
     </Layout>
   );
 }
+
+/** A page for people without a session (unsubscribe, subscription, order answers): no nav, no script. */
+export function PublicLayout(props: { title: string; children?: Child }): SafeHtml {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>{props.title}</title>
+        <link rel="stylesheet" href={assetUrl('console.css')} />
+      </head>
+      <body>
+        <main id="main">
+          <div class="login panel">{props.children}</div>
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -2,17 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter } from 'prom-client';
 import type { Metrics } from '../app/metrics.js';
 import type { Router } from '../app/router.js';
+import { etagMatches } from '../core/etag.js';
 import { STATUSPAGE_DOCUMENTS, type StatuspageDocumentName } from './statuspage.js';
 import type { RenderedDocument, StatusFeed } from './statuspage.service.js';
-
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header === etag) return true;
-  return header.split(',').some((t) => {
-    const tag = t.trim();
-    return tag === '*' || tag === etag || tag === `W/${etag}`;
-  });
-}
 
 const SUMMARIES: Record<StatuspageDocumentName, string> = {
   'summary.json': 'Page, components, unresolved incidents and the overall status (Statuspage v2)',

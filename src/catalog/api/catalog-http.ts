@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseInput } from '../../app/validation.js';
 import { AppError, notFound } from '../../core/errors.js';
+import { etagMatches } from '../../core/etag.js';
 import type { CatalogSnapshotFile } from '../product.js';
 import { CatalogIndex, MAX_PER_PAGE } from './catalog-index.js';
 
@@ -41,14 +42,6 @@ export interface CatalogResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
-}
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const tag = t.trim();
-    return tag === '*' || tag === etag || tag === `W/${etag}`;
-  });
 }
 
 function jsonResponse(status: number, value: unknown, ifNoneMatch: string | undefined, cache: boolean): CatalogResponse {

@@ -1,8 +1,7 @@
 import type { Actor } from '../../app/actor.js';
 import { can } from '../../app/roles.js';
-import { assetUrl } from '../../console/assets.js';
-import { type Child, Fragment, h, type SafeHtml } from '../../console/html.js';
-import { Badge, CsrfField, Layout, Notice, Time } from '../../console/layout.js';
+import { Fragment, h, type SafeHtml } from '../../console/html.js';
+import { Badge, CsrfField, Layout, Notice, PublicLayout, Time } from '../../console/layout.js';
 import { canMove, type FieldError, ORDER_STATES, type OrderState } from './orders.js';
 import type { Order } from './orders.repo.js';
 
@@ -10,25 +9,6 @@ import type { Order } from './orders.repo.js';
  * The buyer's answers (thank-you page, form errors: no session, no script) and the console list
  * of offline orders.
  */
-
-function PublicLayout(props: { title: string; children?: Child }): SafeHtml {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href={assetUrl('console.css')} />
-      </head>
-      <body>
-        <main id="main">
-          <div class="login panel">{props.children}</div>
-        </main>
-      </body>
-    </html>
-  );
-}
 
 export function OrderThanksPage(props: { order: Order; back: string | null }): SafeHtml {
   const { order } = props;

@@ -1,6 +1,5 @@
-import { assetUrl } from '../../console/assets.js';
-import { type Child, Fragment, h, type SafeHtml } from '../../console/html.js';
-import { Notice } from '../../console/layout.js';
+import { Fragment, h, type SafeHtml } from '../../console/html.js';
+import { Notice, PublicLayout } from '../../console/layout.js';
 import type { SuppressionChannel } from '../suppressions.repo.js';
 
 /**
@@ -27,25 +26,6 @@ export function maskAddress(channel: SuppressionChannel, address: string): strin
 
 function channelLabel(channel: SuppressionChannel): string {
   return channel === 'email' ? 'email' : 'text messages';
-}
-
-function PublicLayout(props: { title: string; children?: Child }): SafeHtml {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href={assetUrl('console.css')} />
-      </head>
-      <body>
-        <main id="main">
-          <div class="login panel">{props.children}</div>
-        </main>
-      </body>
-    </html>
-  );
 }
 
 export function UnsubscribePage(props: {

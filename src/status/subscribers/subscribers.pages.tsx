@@ -1,8 +1,7 @@
 import type { Actor } from '../../app/actor.js';
 import { can } from '../../app/roles.js';
-import { assetUrl } from '../../console/assets.js';
-import { type Child, Fragment, h, type SafeHtml } from '../../console/html.js';
-import { Badge, CsrfField, Layout, Notice } from '../../console/layout.js';
+import { Fragment, h, type SafeHtml } from '../../console/html.js';
+import { Badge, CsrfField, Layout, Notice, PublicLayout } from '../../console/layout.js';
 import type { Component } from '../../incidents/components.repo.js';
 import {
   maskSubscriberAddress,
@@ -17,25 +16,6 @@ import type { SubscriberView } from './subscribers.service.js';
  * The public subscription pages (no session, no script, strict CSP) and the console list. Every
  * form works with a plain POST; the answer is a page.
  */
-
-function PublicLayout(props: { title: string; children?: Child }): SafeHtml {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href={assetUrl('console.css')} />
-      </head>
-      <body>
-        <main id="main">
-          <div class="login panel">{props.children}</div>
-        </main>
-      </body>
-    </html>
-  );
-}
 
 const CHANNEL_LABEL: Record<SubscriberChannel, string> = { email: 'Email', sms: 'Text message (SMS)', webhook: 'Webhook' };
 
