@@ -19,8 +19,10 @@ const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'cit
 const ATTR_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text;
 }
 
 /** Mark trusted markup (never user or catalog text). */
@@ -28,12 +30,19 @@ export function raw(html: string): SafeHtml {
   return new SafeHtml(html);
 }
 
-function renderChild(child: Child, out: string[]): void {
-  if (child === null || child === undefined || child === false || child === true) return;
-  if (child instanceof SafeHtml) out.push(child.html);
-  else if (Array.isArray(child)) for (const c of child) renderChild(c, out);
-  else out.push(escapeHtml(String(child)));
+function renderChild(child: Child): string {
+  if (child === null || child === undefined || child === false || child === true) return '';
+  if (child instanceof SafeHtml) return child.html;
+  if (Array.isArray(child)) {
+    let html = '';
+    for (const c of child) html += renderChild(c);
+    return html;
+  }
+  return escapeHtml(String(child));
 }
+
+/** Attribute names already checked against ATTR_NAME (pages reuse a few dozen names). */
+const CHECKED_NAMES = new Set<string>();
 
 function safeUrl(value: string): string {
   // Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
@@ -51,9 +60,13 @@ export function h(tag: string | Component<Props>, props: Props | null, ...childr
     return tag({ ...(props ?? {}), children: children.length === 1 ? children[0] : children });
   }
   let html = `<${tag}`;
-  for (const [name, value] of Object.entries(props ?? {})) {
+  for (const name in props) {
+    const value = props[name];
     if (name === 'children' || value === null || value === undefined || value === false) continue;
-    if (!ATTR_NAME.test(name)) throw new Error(`invalid attribute name ${name}`);
+    if (!CHECKED_NAMES.has(name)) {
+      if (!ATTR_NAME.test(name)) throw new Error(`invalid attribute name ${name}`);
+      CHECKED_NAMES.add(name);
+    }
     if (value === true) {
       html += ` ${name}`;
       continue;
@@ -63,16 +76,11 @@ export function h(tag: string | Component<Props>, props: Props | null, ...childr
   }
   html += '>';
   if (VOID.has(tag)) return new SafeHtml(html);
-  const out: string[] = [html];
-  renderChild(children, out);
-  out.push(`</${tag}>`);
-  return new SafeHtml(out.join(''));
+  return new SafeHtml(`${html}${renderChild(children)}</${tag}>`);
 }
 
 export function Fragment(props: { children?: Child } | null, ...children: Child[]): SafeHtml {
-  const out: string[] = [];
-  renderChild(children.length > 0 ? children : (props?.children ?? null), out);
-  return new SafeHtml(out.join(''));
+  return new SafeHtml(renderChild(children.length > 0 ? children : (props?.children ?? null)));
 }
 
 export function renderDocument(root: SafeHtml): string {

@@ -7,6 +7,9 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 let lastMs = -1;
 let seq = 0;
 const buf = Buffer.alloc(16);
+/** Random bytes fetched 8 KiB at a time: one system call per 1,024 ids instead of one per id. */
+const pool = Buffer.alloc(8192);
+let poolAt = pool.length;
 
 export function newId(nowMs: number = Date.now()): string {
   let ms = nowMs;
@@ -21,7 +24,12 @@ export function newId(nowMs: number = Date.now()): string {
     seq = 0;
   }
   lastMs = ms;
-  randomFillSync(buf, 8, 8);
+  if (poolAt + 8 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  pool.copy(buf, 8, poolAt, poolAt + 8);
+  poolAt += 8;
   buf.writeUIntBE(ms, 0, 6);
   buf[6] = 0x70 | (seq >> 8);
   buf[7] = seq & 0xff;
