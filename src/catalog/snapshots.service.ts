@@ -55,7 +55,14 @@ type Stored = Map<string, { hash: string; product: CatalogProduct }>;
  * categories. Importing the same content twice creates no new snapshot.
  */
 export class CatalogService {
-  constructor(private readonly deps: { db: Database; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      clock: Clock;
+      /** Called inside the transaction that stores a new snapshot (the mirror's rebuild job is enqueued there). */
+      onSnapshot?: (trx: Executor, snapshotId: string) => Promise<void>;
+    },
+  ) {}
 
   parse(text: string, options: CatalogImportOptions): ParsedCatalog {
     try {
@@ -126,6 +133,7 @@ export class CatalogService {
           .insertInto('catalog_products')
           .values(values.slice(i, i + 200))
           .execute();
+      await this.deps.onSnapshot?.(trx, row.id);
       return { ...base, applied: true, snapshot: summary(row), diff };
     });
   }
@@ -161,6 +169,17 @@ export class CatalogService {
       to: { id: snap.id, version: Number(snap.version) },
       ...diffProducts(before, await this.products(db, snap.id)),
     };
+  }
+
+  /** The snapshot as a file document (the latest when no id), with each product's content hash by SKU. */
+  async snapshotWithHashes(id?: string): Promise<{ snapshot: CatalogSnapshotFile; hashes: Map<string, string> }> {
+    const snapshot = await this.snapshotFile(id);
+    const rows = await this.deps.db.kysely
+      .selectFrom('catalog_products')
+      .select(['sku', 'hash'])
+      .where('snapshot_id', '=', snapshot.id)
+      .execute();
+    return { snapshot, hashes: new Map(rows.map((r) => [r.sku, r.hash])) };
   }
 
   /** The snapshot as a file document (the latest when no id). */

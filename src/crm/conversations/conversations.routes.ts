@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorBodySchema } from '../../app/openapi.js';
-import type { Router } from '../../app/router.js';
+import { Router } from '../../app/router.js';
 import type { Clock } from '../../core/clock.js';
 import { tooManyRequests } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';
@@ -30,6 +30,43 @@ export function registerConversationRoutes(
   conversations: ConversationService,
   clock: Clock,
   limits: { perSessionPerMinute?: number; perIpPerMinute?: number } = {},
+  /** Origins whose pages (the fallback mirror) may call the menu from a script (CORS). */
+  origins: ReadonlySet<string> = new Set(),
+): void {
+  r.app.register(async (scope) => {
+    scope.addHook('onRequest', async (req, reply) => {
+      reply.header('vary', 'Origin');
+      const origin = req.headers.origin;
+      if (origin !== undefined && origins.has(origin)) reply.header('access-control-allow-origin', origin);
+    });
+    scope.options(CHAT_PATH, async (req, reply) => {
+      const origin = req.headers.origin;
+      if (origin === undefined || !origins.has(origin)) return reply.code(403).send();
+      return reply
+        .code(204)
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-max-age', '7200')
+        .send();
+    });
+    registerChat(new Router(scope, r.auth, r.openapi), conversations, clock, limits);
+  });
+  r.document({
+    method: 'OPTIONS',
+    url: CHAT_PATH,
+    summary: 'CORS preflight for the chat menu called from the fallback mirror',
+    description: 'Origins in fallback.orderOrigins (the mirror hosts, exact match) are allowed; others get 403.',
+    tags: ['crm', 'public'],
+    access: 'public',
+    responses: { 204: { description: 'Preflight answered' }, 403: { description: 'Origin not allowed' } },
+  });
+}
+
+function registerChat(
+  r: Router,
+  conversations: ConversationService,
+  clock: Clock,
+  limits: { perSessionPerMinute?: number; perIpPerMinute?: number },
 ): void {
   const perSession = new RateLimiter({ capacity: limits.perSessionPerMinute ?? 20, perMs: 60_000, clock });
   const perIp = new RateLimiter({ capacity: limits.perIpPerMinute ?? 120, perMs: 60_000, clock });

@@ -13,6 +13,23 @@ export interface S3TargetOptions {
   secretAccessKey?: string | undefined;
 }
 
+/** A client for AWS or any S3-compatible store (`endpoint`), as every S3 target uses it. */
+export function createS3Client(options: Omit<S3TargetOptions, 'name' | 'bucket' | 'prefix'>): S3Client {
+  return new S3Client({
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    // Only checksums S3 requires: S3-compatible stores differ in what they accept.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+    ...(options.endpoint && { endpoint: options.endpoint }),
+    ...(options.accessKeyId &&
+      options.secretAccessKey && {
+        credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+      }),
+  });
+}
+
 /** Files uploaded at once (the entry documents go after, one by one). */
 const PARALLEL = 6;
 
@@ -33,21 +50,7 @@ export class S3Target implements PublishTarget {
     this.name = options.name;
     this.#bucket = options.bucket;
     this.#prefix = options.prefix && !options.prefix.endsWith('/') ? `${options.prefix}/` : options.prefix;
-    this.#client =
-      client ??
-      new S3Client({
-        region: options.region,
-        forcePathStyle: options.forcePathStyle,
-        // Only checksums S3 requires: S3-compatible stores differ in what they accept.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: 2,
-        ...(options.endpoint && { endpoint: options.endpoint }),
-        ...(options.accessKeyId &&
-          options.secretAccessKey && {
-            credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-          }),
-      });
+    this.#client = client ?? createS3Client(options);
   }
 
   key(path: string): string {

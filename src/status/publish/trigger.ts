@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.js';
 import { enqueueJob } from '../../db/jobs/jobs.repo.js';
+import { FLAGS_PUBLISH_JOB } from '../../fallback/mirror/jobs.js';
 
 /** Publishes the status site to every static target (fans out to one job per target). */
 export const PUBLISH_JOB = 'status.publish';
@@ -16,4 +17,10 @@ const ATTEMPTS = 10;
  */
 export async function enqueueStatusPublish(ex: Executor, now: number, revision: string): Promise<void> {
   await enqueueJob(ex, now, ATTEMPTS, { kind: PUBLISH_JOB, payload: { revision }, key: `${PUBLISH_JOB}@${revision}` });
+  // The kill switches follow the incidents: flags.json beside the fallback mirror too.
+  await enqueueJob(ex, now, ATTEMPTS, {
+    kind: FLAGS_PUBLISH_JOB,
+    payload: { revision },
+    key: `${FLAGS_PUBLISH_JOB}@${revision}`,
+  });
 }
