@@ -235,7 +235,7 @@ export function createBroadcastService(s: {
       publicUrl: config.publicUrl,
       fallbackUrl: config.status.fallbackUrl ?? config.messaging.variables.fallback_url ?? null,
       socialLimit: config.mastodon.characterLimit,
-      promiseMs: config.status.cadence.promiseMinutes * 60_000,
+      promiseMs: config.playbook.cadence.promiseEvery,
       variables: config.messaging.variables,
     },
   });

@@ -4,8 +4,8 @@ import { DAY, HOUR } from '../../core/clock.js';
 import { assignOwner, isWithinWorkingHours } from '../owners.js';
 import { decideTier, localDayWindow, NO_RULE_MATCHED, type TierFacts, type TierRule } from './tiers.js';
 
-const RULES = loadConfig({ env: {}, cwd: '.', overrides: { databaseUrl: 'sqlite::memory:', publicUrl: 'https://x.test' } }).crm
-  .tiers;
+const RULES = loadConfig({ env: {}, cwd: '.', overrides: { databaseUrl: 'sqlite::memory:', publicUrl: 'https://x.test' } })
+  .playbook.crm.tiers;
 // Thursday 15 January 2026, 09:00 UTC.
 const AT = Date.UTC(2026, 0, 15, 9, 0, 0);
 

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Config } from '../../config/config.js';
 import { DAY } from '../../core/clock.js';
+import type { TierRule as PlaybookTierRule } from '../../playbook/playbook.js';
 
 /**
  * Tier rules: an ordered list, the first rule whose every condition holds decides the tier.
@@ -10,7 +10,7 @@ import { DAY } from '../../core/clock.js';
  * earlier that day included. "activeWithinDays" holds when the latest product view or cart update,
  * or the lead's last activity, is at most that many days before the declaration.
  */
-export type TierRule = Config['crm']['tiers'][number];
+export type TierRule = PlaybookTierRule;
 export type Tier = TierRule['tier'];
 export type Priority = 'high' | 'medium' | 'low';
 

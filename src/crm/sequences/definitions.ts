@@ -1,4 +1,5 @@
 import { DAY, HOUR } from '../../core/clock.js';
+import type { Playbook } from '../../playbook/playbook.js';
 
 /**
  * The outage sequences, as plain data. A step is sent when its enrollment's next_at is due; the
@@ -71,9 +72,31 @@ export function stepKey(sequence: string, step: number): string {
 
 export type StepPlan = { kind: 'send'; step: SequenceStep; next: { step: number; nextAt: number } | null } | { kind: 'unknown' };
 
+/** The playbook's sequences section as definitions (the built-in SEQUENCES are the same as its defaults). */
+export function sequencesFromPlaybook(sequences: Playbook['sequences']): Record<string, SequenceDefinition> {
+  return Object.fromEntries(
+    Object.entries(sequences).map(([name, def]) => [
+      name,
+      {
+        name,
+        steps: def.steps.map((s) => ({
+          delayMs: s.after,
+          purpose: s.purpose,
+          messages: s.send.map((m) => ({ channel: m.channel, templateKey: m.template, carriesFallback: m.carriesFallback })),
+        })),
+      },
+    ]),
+  );
+}
+
 /** What to do for an enrollment at `step`: send it, then the next step's index and due time, or complete. */
-export function planStep(sequence: string, step: number, now: number): StepPlan {
-  const def = SEQUENCES[sequence];
+export function planStep(
+  sequence: string,
+  step: number,
+  now: number,
+  definitions: Readonly<Record<string, SequenceDefinition>> = SEQUENCES,
+): StepPlan {
+  const def = definitions[sequence];
   const current = def?.steps[step];
   if (!def || !current) return { kind: 'unknown' };
   const following = def.steps[step + 1];

@@ -5,6 +5,7 @@ import {
   type CreateOwnerTask,
 } from '../conversations/conversations.service.js';
 import { LinkService } from '../links.service.js';
+import { sequencesFromPlaybook } from './definitions.js';
 import { linkTargetsFrom, SequenceService } from './sequences.service.js';
 
 export interface EngagementServices {
@@ -35,7 +36,7 @@ export function createEngagementServices(
       outbox,
       secret,
       log: crmLog,
-      options: { publicUrl: config.publicUrl, targets },
+      options: { publicUrl: config.publicUrl, targets, sequences: sequencesFromPlaybook(config.playbook.sequences) },
     }),
     conversations: new ConversationService({
       db,

@@ -516,8 +516,8 @@ export function beaconsFor(services: Services): BeaconService {
         hosts: detection.beacons.hosts,
         errorRate: detection.beacons.errorRate,
         minEvents: detection.beacons.minEvents,
-        failuresToDown: detection.failuresToDown,
-        successesToUp: detection.successesToUp,
+        failuresToDown: services.config.playbook.detection.failuresToDown,
+        successesToUp: services.config.playbook.detection.successesToUp,
       },
     });
     perServices.set(services, service);

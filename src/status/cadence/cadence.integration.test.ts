@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestContext, TEST_ACTOR, type TestContext } from '../../../test/harness/context.js';
 import { describeEachDialect } from '../../../test/harness/databases.js';
@@ -16,7 +17,13 @@ function useCadenceContext(dialect: 'sqlite' | 'postgres', config: Record<string
   beforeAll(async () => {
     slack = await startHttpStandin();
     ctx = await createTestContext(dialect, {
-      config: { 'slack.webhookUrl': `${slack.url}/services/T000/B000/XXXX`, 'status.fallbackUrl': FALLBACK, ...config },
+      // Acknowledged by hand (no automatic acknowledgement), so the reminders and escalation show.
+      config: {
+        playbook: fileURLToPath(new URL('../../../test/harness/playbooks/manual-ack.yaml', import.meta.url)),
+        'slack.webhookUrl': `${slack.url}/services/T000/B000/XXXX`,
+        'status.fallbackUrl': FALLBACK,
+        ...config,
+      },
     });
     await seedDefaultTemplates(ctx.db, ctx.clock, { approve: true });
     await ctx.services.auth.createUser(TEST_ACTOR, {

@@ -45,6 +45,8 @@ export interface CadenceOptions {
   fallbackUrl: string | undefined;
   /** Default template variables (company, …). */
   variables: Record<string, string>;
+  /** Template keys (the playbook's holding, reminder and escalation templates); the constants above by default. */
+  templates?: { holding: string; reminder: string; escalationSlack: string; escalationEmail: string };
 }
 
 /** The cadence of one incident as the API shows it (snake_case, ISO times). */
@@ -112,6 +114,16 @@ export class CadenceService {
 
   get rules(): CadenceRules {
     return this.#options.rules;
+  }
+
+  #template(which: keyof NonNullable<CadenceOptions['templates']>): string {
+    const defaults = {
+      holding: HOLDING_TEMPLATE,
+      reminder: REMINDER_TEMPLATE,
+      escalationSlack: ESCALATION_SLACK_TEMPLATE,
+      escalationEmail: ESCALATION_EMAIL_TEMPLATE,
+    };
+    return this.#options.templates?.[which] ?? defaults[which];
   }
 
   /** The incident change hook: register with `incidents.onChange(cadence.onIncidentChange)`. */
@@ -215,7 +227,7 @@ export class CadenceService {
     const { incident } = loaded;
     if (check.step === 'remind') {
       await ctx.transaction(async (trx) => {
-        const slack = await this.#notifySlack(trx, REMINDER_TEMPLATE, incident, check, 'remind');
+        const slack = await this.#notifySlack(trx, this.#template('reminder'), incident, check, 'remind');
         await incidentsRepo.appendEvent(trx, {
           incidentId: incident.id,
           at: this.#clock.now(),
@@ -245,7 +257,7 @@ export class CadenceService {
       holdingRefused = message.refused;
     }
     await ctx.transaction(async (trx) => {
-      const slack = await this.#notifySlack(trx, ESCALATION_SLACK_TEMPLATE, incident, check, 'escalate');
+      const slack = await this.#notifySlack(trx, this.#template('escalationSlack'), incident, check, 'escalate');
       const email = await this.#notifyBackups(trx, incident, check);
       await incidentsRepo.appendEvent(trx, {
         incidentId: incident.id,
@@ -271,7 +283,7 @@ export class CadenceService {
   /** The holding update's text, rendered from the approved template, or why it cannot be. */
   async #holdingText(incident: incidentsRepo.IncidentRecord): Promise<{ text: string } | { refused: string }> {
     try {
-      const template = await this.#templates.requireApproved(this.#db.kysely, HOLDING_TEMPLATE);
+      const template = await this.#templates.requireApproved(this.#db.kysely, this.#template('holding'));
       const next = this.#clock.now() + this.#options.rules.promiseMs;
       const rendered = this.#templates.render(template, {
         ...this.#options.variables,
@@ -339,7 +351,7 @@ export class CadenceService {
     if (recipients.length === 0) return { notified: [] };
     try {
       await this.#outbox.dispatch(trx, {
-        templateKey: ESCALATION_EMAIL_TEMPLATE,
+        templateKey: this.#template('escalationEmail'),
         recipients: recipients.map((u) => ({ address: u.email, name: u.name, ref: `user:${u.id}` })),
         variables: this.#variables(incident, check),
         incidentId: incident.id,

@@ -1,19 +1,31 @@
 import type { Services } from '../../app/services.js';
 import { DrafterService } from '../drafter/drafter.service.js';
-import { cadenceRules } from './cadence.js';
-import { CadenceService } from './cadence.service.js';
+import {
+  CadenceService,
+  ESCALATION_EMAIL_TEMPLATE,
+  ESCALATION_SLACK_TEMPLATE,
+  HOLDING_TEMPLATE,
+  REMINDER_TEMPLATE,
+} from './cadence.service.js';
 
 /**
  * Build the cadence and the drafter from the other services and register the cadence's incident
  * change hook (so every declaration and public update schedules its checks in its transaction).
  */
-export function createCadenceServices(s: Omit<Services, 'cadence' | 'drafter' | 'broadcast'>): {
+export function createCadenceServices(s: Omit<Services, 'cadence' | 'drafter' | 'broadcast' | 'playbook' | 'reports'>): {
   cadence: CadenceService;
   drafter: DrafterService;
 } {
   const { config } = s;
   const fallbackUrl = config.status.fallbackUrl ?? config.messaging.variables.fallback_url;
-  const rules = cadenceRules(config.status.cadence);
+  // The cadence and its templates come from the playbook.
+  const { cadence: playbookCadence, templates } = config.playbook;
+  const rules = {
+    acknowledgeMs: playbookCadence.acknowledgeWithin,
+    promiseMs: playbookCadence.promiseEvery,
+    targetMs: playbookCadence.targetEvery,
+    remindBeforeMs: playbookCadence.remindBefore,
+  };
   const cadence = new CadenceService({
     db: s.db,
     clock: s.clock,
@@ -25,8 +37,14 @@ export function createCadenceServices(s: Omit<Services, 'cadence' | 'drafter' | 
     log: s.log.child({ role: 'cadence' }),
     options: {
       rules,
-      holdingUpdates: config.status.cadence.holdingUpdates,
-      backupRole: config.status.cadence.backupRole,
+      holdingUpdates: playbookCadence.holdingUpdates,
+      backupRole: playbookCadence.backupRole,
+      templates: {
+        holding: templates.holding.status ?? HOLDING_TEMPLATE,
+        reminder: templates.reminder.slack ?? REMINDER_TEMPLATE,
+        escalationSlack: templates.escalation.slack ?? ESCALATION_SLACK_TEMPLATE,
+        escalationEmail: templates.escalation.email ?? ESCALATION_EMAIL_TEMPLATE,
+      },
       publicUrl: config.publicUrl,
       fallbackUrl,
       variables: config.messaging.variables,
