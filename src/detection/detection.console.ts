@@ -3,7 +3,7 @@ import type { Router } from '../app/router.js';
 import type { Services } from '../app/services.js';
 import { sendPage } from '../console/layout.js';
 import { AppError } from '../core/errors.js';
-import { listComponents } from '../incidents/components.repo.js';
+import { type Component, listComponents } from '../incidents/components.repo.js';
 import { type BoardRow, type Bucket, HealthBoardPage, MonitorsPage } from './detection.pages.js';
 import * as repo from './detection.repo.js';
 
@@ -30,21 +30,24 @@ export function historyBuckets(
   return buckets;
 }
 
-export function registerDetectionConsole(r: Router, services: Services): void {
-  const { db, clock, detection, monitors } = services;
-
-  const board = async (extra: { notice?: string; error?: string } = {}) => {
-    const now = clock.now();
-    const [components, health, allMonitors, states, signals, history, detections] = await Promise.all([
-      listComponents(db.kysely),
-      repo.listHealth(db.kysely),
-      repo.listMonitors(db.kysely),
-      repo.listStates(db.kysely),
-      repo.firingSignals(db.kysely),
-      repo.historySince(db.kysely, now - 24 * 60 * 60_000),
-      repo.listDetections(db.kysely, 20),
-    ]);
-    const rows: BoardRow[] = components.map((component) => {
+/** The health board's rows (component × region, signals, 24 h): every component, or only those named. */
+export async function healthBoardRows(
+  services: Pick<Services, 'db' | 'clock'>,
+  only?: ReadonlySet<string>,
+): Promise<{ rows: BoardRow[]; components: Component[] }> {
+  const { db, clock } = services;
+  const now = clock.now();
+  const [components, health, allMonitors, states, signals, history] = await Promise.all([
+    listComponents(db.kysely),
+    repo.listHealth(db.kysely),
+    repo.listMonitors(db.kysely),
+    repo.listStates(db.kysely),
+    repo.firingSignals(db.kysely),
+    repo.historySince(db.kysely, now - 24 * 60 * 60_000),
+  ]);
+  const rows: BoardRow[] = components
+    .filter((component) => !only || only.has(component.id))
+    .map((component) => {
       const mine = allMonitors.filter((m) => m.componentId === component.id);
       return {
         component,
@@ -54,6 +57,14 @@ export function registerDetectionConsole(r: Router, services: Services): void {
         buckets: historyBuckets(history, new Set(mine.map((m) => m.id)), now),
       };
     });
+  return { rows, components };
+}
+
+export function registerDetectionConsole(r: Router, services: Services): void {
+  const { db, detection, monitors } = services;
+
+  const board = async (extra: { notice?: string; error?: string } = {}) => {
+    const [{ rows, components }, detections] = await Promise.all([healthBoardRows(services), repo.listDetections(db.kysely, 20)]);
     return { rows, detections, componentNames: new Map(components.map((c) => [c.id, c.name])), ...extra };
   };
 

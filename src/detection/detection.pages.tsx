@@ -48,6 +48,68 @@ function DetectionActions({ actor, detection }: { actor: Actor; detection: Detec
   );
 }
 
+/** The board's table: one row per component, probes by region, signals, 24 hours (also in the incident room). */
+export function BoardTable(props: { rows: BoardRow[]; live?: string | undefined }): SafeHtml {
+  return (
+    <table data-live={props.live}>
+      <thead>
+        <tr>
+          <th scope="col">Component</th>
+          <th scope="col">Now</th>
+          <th scope="col">Probes by region</th>
+          <th scope="col">Signals</th>
+          <th scope="col">24 hours</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((row) => {
+          const status: ComponentStatus = row.health?.status ?? 'operational';
+          return (
+            <tr>
+              <td>
+                {row.component.name}
+                <div class="muted">{row.component.kind}</div>
+              </td>
+              <td>
+                <Badge value={status} label={COMPONENT_STATUS_LABELS[status]} />
+                {row.health && status !== 'operational' ? <div class="muted">{describeScope(row.health.scope)}</div> : null}
+                {row.health?.reasons.map((r) => (
+                  <div class="muted">{r}</div>
+                ))}
+              </td>
+              <td>
+                {row.monitors.length === 0 ? <span class="muted">no monitors</span> : null}
+                {row.monitors.map(({ monitor, states }) => (
+                  <div>
+                    <strong>{monitor.name}</strong> {states.length === 0 ? <span class="muted">no results yet</span> : null}
+                    {states.map((s) => (
+                      <span class={`badge r-${s.state}`} title={s.lastError ?? ''}>
+                        {s.region}: {s.state}
+                        {s.degraded ? ' (slow)' : ''}
+                      </span>
+                    ))}
+                  </div>
+                ))}
+              </td>
+              <td>
+                {row.signals.length === 0 ? <span class="muted">—</span> : null}
+                {row.signals.map((s) => (
+                  <div>
+                    <Badge value={s.severity === 'down' ? 'major_outage' : 'degraded_performance'} label={s.source} /> {s.summary}
+                  </div>
+                ))}
+              </td>
+              <td>
+                <History buckets={row.buckets} />
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 export function HealthBoardPage(props: {
   actor: Actor;
   rows: BoardRow[];
@@ -85,63 +147,7 @@ export function HealthBoardPage(props: {
         Every component across regions and sources: probes per region, alerts, upstream status pages and browser beacons. Bars:
         the last 24 hours in quarter-hours (green fine, amber slow, red failed checks, grey no data).
       </p>
-      <table data-live="board">
-        <thead>
-          <tr>
-            <th scope="col">Component</th>
-            <th scope="col">Now</th>
-            <th scope="col">Probes by region</th>
-            <th scope="col">Signals</th>
-            <th scope="col">24 hours</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((row) => {
-            const status: ComponentStatus = row.health?.status ?? 'operational';
-            return (
-              <tr>
-                <td>
-                  {row.component.name}
-                  <div class="muted">{row.component.kind}</div>
-                </td>
-                <td>
-                  <Badge value={status} label={COMPONENT_STATUS_LABELS[status]} />
-                  {row.health && status !== 'operational' ? <div class="muted">{describeScope(row.health.scope)}</div> : null}
-                  {row.health?.reasons.map((r) => (
-                    <div class="muted">{r}</div>
-                  ))}
-                </td>
-                <td>
-                  {row.monitors.length === 0 ? <span class="muted">no monitors</span> : null}
-                  {row.monitors.map(({ monitor, states }) => (
-                    <div>
-                      <strong>{monitor.name}</strong> {states.length === 0 ? <span class="muted">no results yet</span> : null}
-                      {states.map((s) => (
-                        <span class={`badge r-${s.state}`} title={s.lastError ?? ''}>
-                          {s.region}: {s.state}
-                          {s.degraded ? ' (slow)' : ''}
-                        </span>
-                      ))}
-                    </div>
-                  ))}
-                </td>
-                <td>
-                  {row.signals.length === 0 ? <span class="muted">—</span> : null}
-                  {row.signals.map((s) => (
-                    <div>
-                      <Badge value={s.severity === 'down' ? 'major_outage' : 'degraded_performance'} label={s.source} />{' '}
-                      {s.summary}
-                    </div>
-                  ))}
-                </td>
-                <td>
-                  <History buckets={row.buckets} />
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <BoardTable rows={props.rows} live="board" />
       <h2>Recent detections</h2>
       {props.detections.length === 0 ? (
         <p class="muted">None yet.</p>

@@ -6,15 +6,21 @@ import { parseInput } from '../app/validation.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { SafeHtml } from '../console/html.js';
 import { sendPage } from '../console/layout.js';
-import { AppError } from '../core/errors.js';
+import type { Bus } from '../core/bus.js';
+import { AppError, forbidden } from '../core/errors.js';
+import type { Database } from '../db/database.js';
+import { healthBoardRows } from '../detection/detection.console.js';
 import type { BroadcastService } from '../status/broadcast.service.js';
 import type { CadenceView } from '../status/cadence/cadence.service.js';
 import { ComposePreview, Countdowns, type CountdownView } from '../status/compose.pages.js';
 import { DRAFT_STATUSES, type DraftStatus } from '../status/drafter/drafter.js';
 import type { ComponentService } from './components.service.js';
-import { type DeclareFormValues, DeclarePage, IncidentListPage, IncidentPage } from './incidents.pages.js';
+import { type DeclareFormValues, DeclarePage, IncidentListPage, IncidentPage, timelineEntry } from './incidents.pages.js';
 import { declareSchema, updateSchema } from './incidents.routes.js';
 import type { IncidentService, UpdateInput } from './incidents.service.js';
+import { isRoomRole, ROOM_ROLES } from './room/room.repo.js';
+import { IncidentRoomService, type RoomDeps } from './room/room.service.js';
+import { type StreamOptions, TimelineStreams } from './room/room.stream.js';
 
 const isDraftStatus = (s: string): s is DraftStatus => (DRAFT_STATUSES as readonly string[]).includes(s);
 
@@ -51,6 +57,13 @@ function declareValues(form: Form): DeclareFormValues {
   };
 }
 
+const DONE_NOTICES = {
+  update: 'Update published.',
+  note: 'Note added.',
+  role: 'Role assigned.',
+  checklist: 'Checklist item done.',
+} as const;
+
 function messageOf(err: unknown): string | null {
   if (!(err instanceof AppError) || err.status >= 500) return null;
   return err.message;
@@ -64,10 +77,43 @@ export interface ComposerDeps {
   clock?: { now(): number };
 }
 
+/** What the incident room adds: its panels' sources and the live timeline (absent: the plain incident page). */
+export interface RoomConsoleDeps {
+  db?: Database;
+  bus?: Bus;
+  playbook?: RoomDeps['playbook'];
+  flags?: RoomDeps['flags'];
+  mirror?: RoomDeps['mirror'];
+  statusSite?: RoomDeps['statusSite'];
+  /** Live stream limits (tests shorten them). */
+  streamOptions?: Partial<StreamOptions>;
+}
+
 export function registerIncidentConsole(
   r: Router,
-  deps: { incidents: IncidentService; components: ComponentService; auth: AuthService } & ComposerDeps,
+  deps: { incidents: IncidentService; components: ComponentService; auth: AuthService } & ComposerDeps & RoomConsoleDeps,
 ): void {
+  const { db, bus } = deps;
+  const room =
+    db && bus
+      ? new IncidentRoomService({
+          db,
+          bus,
+          clock: deps.clock ?? { now: () => Date.now() },
+          auth: deps.auth,
+          ...(deps.playbook && { playbook: deps.playbook }),
+          ...(deps.flags && { flags: deps.flags }),
+          ...(deps.mirror && { mirror: deps.mirror }),
+          ...(deps.statusSite && { statusSite: deps.statusSite }),
+          health: async (ids) => (await healthBoardRows({ db, clock: deps.clock ?? { now: () => Date.now() } }, ids)).rows,
+        })
+      : undefined;
+  const streams =
+    db && bus
+      ? new TimelineStreams({ db, bus, toData: timelineEntry, ...(deps.streamOptions && { options: deps.streamOptions }) })
+      : undefined;
+  if (streams) r.app.addHook('preClose', async () => streams.closeAll());
+
   const publish = (actor: Actor, id: string, input: UpdateInput) =>
     deps.broadcast ? deps.broadcast.publish(actor, id, input) : deps.incidents.postUpdate(actor, id, input);
 
@@ -111,15 +157,18 @@ export function registerIncidentConsole(
       values?: { message?: string; status?: string };
       preview?: SafeHtml;
     } = {},
-  ) =>
-    IncidentPage({
+  ) => {
+    const detail = await deps.incidents.get(id);
+    return IncidentPage({
       actor,
-      detail: await deps.incidents.get(id),
+      detail,
       events: await deps.incidents.timeline(id),
       allComponents: await deps.components.list(),
       deadlines: await deadlines(id),
+      ...(room && { room: await room.view(id, new Set(detail.components.map((c) => c.component.id))) }),
       ...extra,
     });
+  };
 
   r.route({
     method: 'GET',
@@ -208,13 +257,112 @@ export function registerIncidentConsole(
     access: 'incidents.read',
     page: true,
     params: idParams,
-    query: z.object({ done: z.enum(['update', 'note']).optional() }),
+    query: z.object({ done: z.enum(['update', 'note', 'role', 'checklist']).optional() }),
     responses: html,
     async handler({ params, query, actor, reply }) {
-      const notice = query.done === 'update' ? 'Update published.' : query.done === 'note' ? 'Note added.' : undefined;
+      const notice = query.done ? DONE_NOTICES[query.done] : undefined;
       return sendPage(reply, await renderIncident(actor, params.id, notice ? { notice } : {}));
     },
   });
+
+  if (streams) {
+    r.route({
+      method: 'GET',
+      url: '/console/incidents/:id/stream',
+      summary: "The incident room's live timeline (server-sent events)",
+      description:
+        'text/event-stream: every timeline entry as an event named `timeline` whose id is the entry id (the timeline order) and ' +
+        'whose data is JSON {id, type, label, at, actor, public, text}; `panels` when something else the room shows changed ' +
+        '(deliveries); a comment line as heartbeat. Without Last-Event-ID (header, or the last_event_id query parameter) it ' +
+        'sends the whole timeline first, else only what came after that id. Needs a signed-in session; a few streams per person.',
+      tags: ['console'],
+      access: 'incidents.read',
+      params: idParams,
+      query: z.object({ last_event_id: z.string().max(100).optional() }),
+      responses: {
+        200: { description: 'The event stream', contentType: 'text/event-stream' },
+        404: { description: 'No such incident' },
+        429: { description: 'Too many open streams for this person' },
+      },
+      async handler({ params, query, req, actor, reply }) {
+        if (!actor.csrfToken)
+          throw forbidden(
+            'session_required',
+            'The live timeline is for console sessions; API clients read /api/v1/incidents/{id}.',
+          );
+        await deps.incidents.get(params.id);
+        const header = req.headers['last-event-id'];
+        const last = (typeof header === 'string' && header.trim()) || query.last_event_id?.trim() || null;
+        await streams.serve(reply, actor, params.id, last);
+        return reply;
+      },
+    });
+  }
+
+  if (room) {
+    r.route({
+      method: 'POST',
+      url: '/console/incidents/:id/roles',
+      summary: 'The incident room: give a role (commander, communications lead, sales lead) to a person',
+      description:
+        'Form fields: role (commander | communications | sales) and user (a user id; empty clears a lead). Audited and on the timeline.',
+      tags: ['console'],
+      access: 'incidents.declare',
+      page: true,
+      params: idParams,
+      bodyContentType: 'application/x-www-form-urlencoded',
+      body: formBody,
+      responses: {
+        303: { description: 'Assigned: back to the room' },
+        400: { description: 'The room again, with the problem', contentType: 'text/html' },
+        422: { description: 'The room again, with the problem', contentType: 'text/html' },
+      },
+      async handler({ params, body, actor, reply }) {
+        try {
+          const role = field(body, 'role');
+          if (!isRoomRole(role)) {
+            throw new AppError(400, 'invalid_role', `role must be one of ${ROOM_ROLES.join(', ')}.`, { field: 'role' });
+          }
+          await room.assignRole(actor, params.id, role, field(body, 'user').trim() || null);
+          return reply.redirect(`/console/incidents/${params.id}?done=role#roles`, 303);
+        } catch (err) {
+          const message = messageOf(err);
+          if (message === null || (err as AppError).status === 404) throw err;
+          return sendPage(reply, await renderIncident(actor, params.id, { error: message }), (err as AppError).status);
+        }
+      },
+    });
+  }
+
+  if (room?.playbook) {
+    const playbook = room.playbook;
+    r.route({
+      method: 'POST',
+      url: '/console/incidents/:id/checklist/:item',
+      summary: 'The incident room: complete a checklist item (records who and when)',
+      tags: ['console'],
+      access: 'incidents.note',
+      page: true,
+      params: z.object({ id: z.string().min(1), item: z.string().min(1) }),
+      bodyContentType: 'application/x-www-form-urlencoded',
+      body: formBody,
+      responses: {
+        303: { description: 'Done: back to the room' },
+        409: { description: 'The room again: someone got there first', contentType: 'text/html' },
+        422: { description: 'The room again: no such item', contentType: 'text/html' },
+      },
+      async handler({ params, body, actor, reply }) {
+        try {
+          await playbook.complete(actor, params.id, params.item, field(body, 'note') || undefined);
+          return reply.redirect(`/console/incidents/${params.id}?done=checklist#checklist`, 303);
+        } catch (err) {
+          const message = messageOf(err);
+          if (message === null || (err as AppError).status === 404) throw err;
+          return sendPage(reply, await renderIncident(actor, params.id, { error: message }), (err as AppError).status);
+        }
+      },
+    });
+  }
 
   r.route({
     method: 'POST',

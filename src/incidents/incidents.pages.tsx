@@ -1,7 +1,7 @@
 import type { Actor } from '../app/actor.js';
 import { can } from '../app/roles.js';
 import type { UserView } from '../auth/auth.service.js';
-import { h, type SafeHtml } from '../console/html.js';
+import { Fragment, h, type SafeHtml } from '../console/html.js';
 import { Badge, CsrfField, Layout, Notice, Time } from '../console/layout.js';
 import type { Component } from './components.repo.js';
 import {
@@ -17,6 +17,17 @@ import {
 } from './incident.js';
 import type { IncidentRecord, TimelineEvent } from './incidents.repo.js';
 import type { IncidentDetail, PublishedUpdate } from './incidents.service.js';
+import {
+  ChecklistPanel,
+  DeliveryPanel,
+  DrillNotice,
+  FallbackPanel,
+  HealthPanel,
+  RolesPanel,
+  RoomNav,
+  TierPanel,
+} from './room/room.pages.js';
+import type { RoomView } from './room/room.service.js';
 
 export function IncidentListPage(props: { actor: Actor; incidents: IncidentRecord[]; state: string }): SafeHtml {
   const { actor } = props;
@@ -210,7 +221,45 @@ const EVENT_LABELS: Record<string, string> = {
   'incident.declared': 'Incident declared',
   'update.published': 'Public update',
   'note.added': 'Note',
+  'incident.role_assigned': 'Role',
+  'playbook.checklist_done': 'Checklist',
+  'playbook.checklist_overdue': 'Checklist overdue',
+  'playbook.action': 'Playbook',
 };
+
+/** One timeline entry as plain text (the live stream's payload; the browser shows it with textContent). */
+export function timelineEntry(e: TimelineEvent): {
+  id: string;
+  type: string;
+  label: string;
+  at: string;
+  actor: string;
+  public: boolean;
+  text: string;
+} {
+  let text: string;
+  if (e.type === 'update.published') {
+    const u = e.data as unknown as PublishedUpdate;
+    const comps = u.affected_components
+      .map((a) => `${a.name}: ${COMPONENT_STATUS_LABELS[a.old_status]} → ${COMPONENT_STATUS_LABELS[a.new_status]}`)
+      .join('; ');
+    text = `${STATUS_LABELS[u.status] ?? u.status}: ${u.message}${comps ? `\n${comps}` : ''}`;
+  } else if (e.type === 'incident.declared') {
+    const comps = (e.data.components as Array<{ name?: string; status: string }> | undefined) ?? [];
+    text = `${String(e.data.name ?? '')}${comps.length > 0 ? ` — ${comps.map((c) => `${c.name ?? '?'}: ${c.status.replaceAll('_', ' ')}`).join(', ')}` : ''}`;
+  } else if (typeof e.data.summary === 'string') text = e.data.summary;
+  else if (typeof e.data.message === 'string') text = e.data.message;
+  else text = JSON.stringify(e.data);
+  return {
+    id: e.id,
+    type: e.type,
+    label: EVENT_LABELS[e.type] ?? e.type,
+    at: new Date(e.at).toISOString(),
+    actor: e.actor.name ?? e.actor.type,
+    public: e.public,
+    text,
+  };
+}
 
 function eventBody(e: TimelineEvent): SafeHtml | string {
   if (e.type === 'update.published') {
@@ -233,6 +282,7 @@ function eventBody(e: TimelineEvent): SafeHtml | string {
     );
   }
   if (e.type === 'note.added') return <div class="body">{String(e.data.message ?? '')}</div>;
+  if (typeof e.data.summary === 'string') return <div class="body">{e.data.summary}</div>;
   if (e.type === 'incident.declared') {
     const comps = (e.data.components as Array<{ name?: string; status: string }> | undefined) ?? [];
     return (
@@ -249,7 +299,7 @@ export function Timeline({ events }: { events: TimelineEvent[] }): SafeHtml {
   return (
     <ol class="timeline" reversed>
       {[...events].reverse().map((e) => (
-        <li class={e.public ? 'public' : undefined} data-event-type={e.type}>
+        <li class={e.public ? 'public' : undefined} data-event-type={e.type} data-event-id={e.id}>
           <div class="meta">
             <strong>{EVENT_LABELS[e.type] ?? e.type}</strong> · <Time at={e.at} /> · {e.actor.name ?? e.actor.type}
             {e.public ? ' · public' : ' · internal'}
@@ -279,23 +329,32 @@ export function IncidentPage(props: {
   deadlines?: SafeHtml | undefined;
   /** What the composed update would say on every surface (after "Preview"). */
   preview?: SafeHtml | undefined;
+  /** The incident room's panels (roles, checklist, tier queues, delivery, health, fallback). */
+  room?: RoomView | undefined;
 }): SafeHtml {
   const { actor, detail } = props;
   const i = detail.incident;
   const nextStatuses = INCIDENT_STATUSES.filter((s) => (s === i.status ? isOpen(s) : checkTransition(i.status, s).ok));
   const inIncident = new Map(detail.components.map((c) => [c.component.id, c.status]));
   const others = props.allComponents.filter((c) => !inIncident.has(c.id));
+  const room = props.room;
+  const lastEvent = props.events.at(-1)?.id;
   return (
     <Layout title={i.name} actor={actor} active="/console/incidents">
       <p>
-        <a href="/console/incidents">← Incidents</a>
+        <a href="/console/incidents">← Incidents</a> ·{' '}
+        <a href={`/console/incidents/${encodeURIComponent(i.id)}/report`} id="incident-report-link">
+          Incident report
+        </a>
       </p>
       <h1>
         {i.name} {i.drill ? <span class="badge drill">drill</span> : null}
       </h1>
       {props.error ? <Notice kind="error">{props.error}</Notice> : null}
       {props.notice ? <Notice kind="ok">{props.notice}</Notice> : null}
-      <div class="panel" data-live="facts">
+      {room ? <RoomNav /> : null}
+      {i.drill ? <DrillNotice drill={room?.drill ?? null} /> : null}
+      <div class="panel" data-live="facts" id="facts">
         <p>
           <Badge value={i.status} label={STATUS_LABELS[i.status]} />{' '}
           <Badge value={i.impact} prefix="i" label={`impact: ${i.impact}`} />{' '}
@@ -348,8 +407,15 @@ export function IncidentPage(props: {
         )}
       </div>
 
+      {room ? (
+        <div class="room-grid">
+          <RolesPanel actor={actor} incidentId={i.id} view={room} />
+          <ChecklistPanel actor={actor} incidentId={i.id} checklist={room.checklist} now={room.now} />
+        </div>
+      ) : null}
+
       {can(actor.role, 'incidents.update') && nextStatuses.length > 0 ? (
-        <form method="post" action={`/console/incidents/${i.id}/updates`} class="panel">
+        <form method="post" action={`/console/incidents/${i.id}/updates`} class="panel" id="composer">
           <h2>Post an update</h2>
           <CsrfField actor={actor} />
           <div class="row">
@@ -417,7 +483,7 @@ export function IncidentPage(props: {
       {props.preview ?? null}
 
       {can(actor.role, 'incidents.note') ? (
-        <form method="post" action={`/console/incidents/${i.id}/notes`} class="panel">
+        <form method="post" action={`/console/incidents/${i.id}/notes`} class="panel" id="note">
           <h2>Add an internal note</h2>
           <CsrfField actor={actor} />
           <label for="note-message">Note (never public)</label>
@@ -431,9 +497,28 @@ export function IncidentPage(props: {
       ) : null}
 
       <h2 id="timeline">Timeline</h2>
-      <div class="panel" data-live="timeline">
+      <div
+        class="panel"
+        data-live="timeline"
+        data-stream={room ? `/console/incidents/${encodeURIComponent(i.id)}/stream` : undefined}
+        data-last-event={room ? (lastEvent ?? '') : undefined}
+      >
         <Timeline events={props.events} />
       </div>
+      {room ? (
+        <>
+          <p class="hint" data-stream-state="" hidden>
+            Live
+          </p>
+          <div class="sr-only" aria-live="polite" data-announce=""></div>
+          <div class="room-grid">
+            <TierPanel incidentId={i.id} view={room} />
+            <DeliveryPanel view={room} />
+          </div>
+          <HealthPanel view={room} />
+          <FallbackPanel view={room} />
+        </>
+      ) : null}
     </Layout>
   );
 }
