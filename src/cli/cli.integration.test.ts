@@ -144,6 +144,12 @@ describe('keepwarm CLI', () => {
       const page = await fetch(`${url}/console`, { redirect: 'manual' });
       expect(page.status).toBe(303);
       expect(page.headers.get('location')).toBe('/login?next=%2Fconsole');
+      // The demo showroom answers with the catalog and Keepwarm's scripts; its API health path too.
+      const showroom = /Showroom\s+(http:\/\/\S+)\//.exec(output)?.[1] as string;
+      const home = await fetch(`${showroom}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain(`${url}/sdk/keepwarm-events.js`);
+      expect((await fetch(`${showroom}/api/health`)).status).toBe(200);
     } finally {
       demo.kill('SIGTERM');
     }

@@ -21,6 +21,8 @@ import type { MonitorSpec, ProbeResult } from './monitor.js';
 export const DETECTION_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm detection', role: 'admin', ip: null };
 export const DECLARE_JOB = 'detection.declare';
 export const EVALUATE_JOB = 'detection.evaluate';
+/** During a drill, a suggestion nobody confirms is declared after at most this long (drill timing). */
+export const DRILL_CONFIRM_MS = 30_000;
 
 export interface DetectionOptions {
   declare: 'auto' | 'suggest' | 'off';
@@ -66,6 +68,8 @@ export class DetectionService {
   readonly #incidents: IncidentService;
   readonly #log: Logger;
   readonly #options: DetectionOptions;
+  /** A running drill covering these components (set by the drill service): its incident is a drill. */
+  #drillFor: (ex: Executor, componentIds: readonly string[]) => Promise<{ id: string } | null> = async () => null;
   #evaluating: Promise<unknown> = Promise.resolve();
 
   constructor(deps: {
@@ -330,8 +334,14 @@ export class DetectionService {
         });
         return;
       }
-      const mode = this.#options.declare;
-      const confirmBy = mode === 'auto' ? now : mode === 'suggest' ? now + this.#options.confirmWithinMs : null;
+      // A drill runs the playbook with drill timings: a suggestion waits DRILL_CONFIRM_MS, not the real window.
+      const drill = await this.#drillFor(
+        trx,
+        components.map((c) => c.id),
+      );
+      const mode = drill && this.#options.declare === 'off' ? 'suggest' : this.#options.declare;
+      const confirmWithinMs = drill ? Math.min(this.#options.confirmWithinMs, DRILL_CONFIRM_MS) : this.#options.confirmWithinMs;
+      const confirmBy = mode === 'auto' ? now : mode === 'suggest' ? now + confirmWithinMs : null;
       const id = await repo.insertDetection(trx, {
         state: mode === 'off' ? 'observed' : 'suggested',
         components,
@@ -364,6 +374,11 @@ export class DetectionService {
       );
     });
     this.#bus.emit('public.changed');
+  }
+
+  /** Called once at wiring: which running drill (if any) covers components. */
+  setDrillLookup(lookup: (ex: Executor, componentIds: readonly string[]) => Promise<{ id: string } | null>): void {
+    this.#drillFor = lookup;
   }
 
   /** Declare the incident of a detection (the job, or a commander's confirmation). Idempotent. */
@@ -400,8 +415,13 @@ export class DetectionService {
       }),
     );
     const names = down.map((c) => components.get(c.id)?.name ?? c.id);
+    const drill = await this.#drillFor(
+      this.#db.kysely,
+      down.map((c) => c.id),
+    );
     const detail = await this.#incidents.declare(actor, {
       id: detection.id,
+      ...(drill && { drill: true }),
       name: `${classification.channels.join(' / ')} outage: ${names.join(', ')}`,
       components: down,
       scope: classification.scope,

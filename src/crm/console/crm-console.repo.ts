@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { fromDbBool } from '../../db/codec.js';
 import type { Executor } from '../../db/database.js';
+import { PRIORITY_OF_TIER, type Tier } from '../outage/tiers.js';
 
 /** What the lead queue shows for one lead. */
 export interface QueueRow {
@@ -22,31 +24,113 @@ export interface QueueRow {
   stopReason: string | null;
 }
 
-/** Incidents whose leads were tagged, newest first (the queue's choice of outage). */
-export async function taggedIncidents(ex: Executor): Promise<Array<{ id: string; name: string; status: string; leads: number }>> {
-  const rows = await ex
-    .selectFrom('leads')
-    .innerJoin('incidents', 'incidents.id', 'leads.outage_incident_id')
-    .select(['incidents.id', 'incidents.name', 'incidents.status', 'incidents.declared_at', sql<number>`count(*)`.as('n')])
-    .groupBy(['incidents.id', 'incidents.name', 'incidents.status', 'incidents.declared_at'])
-    .orderBy('incidents.declared_at', 'desc')
-    .limit(20)
-    .execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, leads: Number(r.n) }));
+export interface QueueIncident {
+  id: string;
+  name: string;
+  status: string;
+  leads: number;
+  /** A drill: its tiers are the drill's (drill_leads), the leads were not tagged. */
+  drill: boolean;
 }
 
-export async function tierCounts(ex: Executor, incidentId: string): Promise<Record<string, number>> {
-  const rows = await ex
-    .selectFrom('leads')
-    .select(['tier', sql<number>`count(*)`.as('n')])
-    .where('outage_incident_id', '=', incidentId)
-    .groupBy('tier')
-    .execute();
+/** Incidents whose leads were tagged, and drills that rehearsed on them, newest first (the queue's choice of outage). */
+export async function taggedIncidents(ex: Executor): Promise<QueueIncident[]> {
+  const columns = ['incidents.id', 'incidents.name', 'incidents.status', 'incidents.declared_at'] as const;
+  const [real, drills] = await Promise.all([
+    ex
+      .selectFrom('leads')
+      .innerJoin('incidents', 'incidents.id', 'leads.outage_incident_id')
+      .select([...columns, sql<number>`count(*)`.as('n')])
+      .groupBy([...columns])
+      .orderBy('incidents.declared_at', 'desc')
+      .limit(20)
+      .execute(),
+    ex
+      .selectFrom('drill_leads')
+      .innerJoin('incidents', 'incidents.id', 'drill_leads.incident_id')
+      .select([...columns, sql<number>`count(*)`.as('n')])
+      .groupBy([...columns])
+      .orderBy('incidents.declared_at', 'desc')
+      .limit(20)
+      .execute(),
+  ]);
+  return [...real.map((r) => ({ ...r, drill: false })), ...drills.map((r) => ({ ...r, drill: true }))]
+    .sort((a, b) => Number(b.declared_at) - Number(a.declared_at) || (a.id < b.id ? 1 : -1))
+    .slice(0, 20)
+    .map((r) => ({ id: r.id, name: r.name, status: r.status, leads: Number(r.n), drill: r.drill }));
+}
+
+export async function tierCounts(ex: Executor, incidentId: string, drill = false): Promise<Record<string, number>> {
+  const rows = drill
+    ? await ex
+        .selectFrom('drill_leads')
+        .select(['tier', sql<number>`count(*)`.as('n')])
+        .where('incident_id', '=', incidentId)
+        .groupBy('tier')
+        .execute()
+    : await ex
+        .selectFrom('leads')
+        .select(['tier', sql<number>`count(*)`.as('n')])
+        .where('outage_incident_id', '=', incidentId)
+        .groupBy('tier')
+        .execute();
   return Object.fromEntries(rows.map((r) => [r.tier ?? '-', Number(r.n)]));
 }
 
-/** The leads of one tier of an outage, hottest first (demo soonest, then ARR potential). */
-export async function queue(ex: Executor, filter: { incidentId: string; tier: string; limit: number }): Promise<QueueRow[]> {
+/**
+ * The leads of one tier of an outage, hottest first (demo soonest, then ARR potential). For a
+ * drill, the tier and rule are the drill's; the lead's own outage fields are not shown (a real
+ * outage's, if any).
+ */
+export async function queue(
+  ex: Executor,
+  filter: { incidentId: string; tier: string; limit: number; drill?: boolean },
+): Promise<QueueRow[]> {
+  if (filter.drill) {
+    const rows = await ex
+      .selectFrom('drill_leads')
+      .innerJoin('leads', 'leads.id', 'drill_leads.lead_id')
+      .leftJoin('users', 'users.id', 'leads.owner_id')
+      .select([
+        'leads.id',
+        'leads.first_name',
+        'leads.last_name',
+        'leads.email',
+        'leads.company',
+        'users.name as owner_name',
+        'leads.arr_potential',
+        'leads.demo_scheduled_at',
+        'drill_leads.tier',
+        'drill_leads.rule',
+      ])
+      .where('drill_leads.incident_id', '=', filter.incidentId)
+      .where('drill_leads.tier', '=', filter.tier)
+      .orderBy(sql`case when leads.demo_scheduled_at is null then 1 else 0 end`)
+      .orderBy('leads.demo_scheduled_at')
+      .orderBy('leads.arr_potential', 'desc')
+      .orderBy('leads.id')
+      .limit(filter.limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.id),
+      email: r.email,
+      company: r.company,
+      ownerName: r.owner_name,
+      arrPotential: r.arr_potential === null ? null : Number(r.arr_potential),
+      demoScheduledAt: r.demo_scheduled_at === null ? null : Number(r.demo_scheduled_at),
+      tier: r.tier,
+      tierRule: r.rule,
+      outageStatus: 'drill',
+      outagePriority: PRIORITY_OF_TIER[r.tier as Tier] ?? null,
+      fallbackSent: false,
+      reEngagedAt: null,
+      sequence: null,
+      sequenceStep: null,
+      sequenceState: null,
+      stopReason: null,
+    }));
+  }
   const rows = await ex
     .selectFrom('leads')
     .leftJoin('users', 'users.id', 'leads.owner_id')
@@ -112,6 +196,8 @@ export interface TaskRow {
   outcome: string | null;
   assignedReason: string | null;
   incidentId: string | null;
+  /** A drill's task (a rehearsal): labelled DRILL, its outcome never changes the lead. */
+  drill: boolean;
   lead: { id: string; name: string; company: string | null; phone: string | null; email: string | null; tier: string | null };
   ownerName: string | null;
 }
@@ -125,6 +211,10 @@ export async function tasks(
     .selectFrom('tasks')
     .innerJoin('leads', 'leads.id', 'tasks.lead_id')
     .leftJoin('users', 'users.id', 'tasks.owner_id')
+    .leftJoin('incidents', 'incidents.id', 'tasks.incident_id')
+    .leftJoin('drill_leads', (j) =>
+      j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
+    )
     .select([
       'tasks.id',
       'tasks.kind',
@@ -143,29 +233,35 @@ export async function tasks(
       'leads.email',
       'leads.tier',
       'users.name as owner_name',
+      'incidents.drill',
+      'drill_leads.tier as drill_tier',
     ])
     .where('tasks.state', '=', filter.state)
     .limit(filter.limit);
   if (filter.ownerId !== null) q = q.where('tasks.owner_id', '=', filter.ownerId);
   q = filter.state === 'open' ? q.orderBy('tasks.due_at').orderBy('tasks.id') : q.orderBy('tasks.done_at', 'desc');
-  return (await q.execute()).map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    title: r.title,
-    script: r.script,
-    dueAt: Number(r.due_at),
-    state: r.state,
-    outcome: r.outcome,
-    assignedReason: r.assigned_reason,
-    incidentId: r.incident_id,
-    lead: {
-      id: r.lead_id,
-      name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.lead_id),
-      company: r.company,
-      phone: r.phone,
-      email: r.email,
-      tier: r.tier,
-    },
-    ownerName: r.owner_name,
-  }));
+  return (await q.execute()).map((r) => {
+    const drill = r.drill !== null && fromDbBool(r.drill);
+    return {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      script: r.script,
+      dueAt: Number(r.due_at),
+      state: r.state,
+      outcome: r.outcome,
+      assignedReason: r.assigned_reason,
+      incidentId: r.incident_id,
+      drill,
+      lead: {
+        id: r.lead_id,
+        name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.lead_id),
+        company: r.company,
+        phone: r.phone,
+        email: r.email,
+        tier: drill ? r.drill_tier : r.tier,
+      },
+      ownerName: r.owner_name,
+    };
+  });
 }

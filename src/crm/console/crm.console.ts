@@ -32,15 +32,20 @@ export function registerCrmConsole(
     responses: html,
     async handler({ query, actor, reply }) {
       const incidents = await repo.taggedIncidents(db.kysely);
-      const incidentId =
-        (query.incident && incidents.find((i) => i.id === query.incident)?.id) ||
-        (incidents.find((i) => i.status !== 'resolved' && i.status !== 'postmortem') ?? incidents[0])?.id ||
-        null;
+      // By default an open outage (a real one before a drill), else the latest.
+      const open = (i: repo.QueueIncident) => i.status !== 'resolved' && i.status !== 'postmortem';
+      const chosen =
+        (query.incident ? incidents.find((i) => i.id === query.incident) : undefined) ??
+        incidents.find((i) => open(i) && !i.drill) ??
+        incidents.find(open) ??
+        incidents[0];
+      const incidentId = chosen?.id ?? null;
+      const drill = chosen?.drill ?? false;
       const limit = 200;
       const [counts, rows] = incidentId
         ? await Promise.all([
-            repo.tierCounts(db.kysely, incidentId),
-            repo.queue(db.kysely, { incidentId, tier: query.tier, limit }),
+            repo.tierCounts(db.kysely, incidentId, drill),
+            repo.queue(db.kysely, { incidentId, tier: query.tier, limit, drill }),
           ])
         : [{}, []];
       return sendPage(reply, LeadQueuePage({ actor, incidents, incidentId, tier: query.tier, counts, rows, limit }));

@@ -4,7 +4,7 @@ import { Fragment, h, type SafeHtml } from '../../console/html.js';
 import { CsrfField, Layout, Notice, Time } from '../../console/layout.js';
 import { OUTCOMES, type Outcome } from '../outage/outage.service.js';
 import { SEQUENCES } from '../sequences/definitions.js';
-import type { QueueRow, TaskRow } from './crm-console.repo.js';
+import type { QueueIncident, QueueRow, TaskRow } from './crm-console.repo.js';
 
 export const TIERS = ['A', 'B', 'C'] as const;
 export const TIER_LABELS: Record<(typeof TIERS)[number], string> = {
@@ -22,7 +22,13 @@ export const OUTCOME_LABELS: Record<Outcome, string> = {
 
 const money = (n: number | null) => (n === null ? '—' : `$${n.toLocaleString('en-US')}`);
 
-function sequenceText(r: QueueRow): string {
+/** The DRILL label on a drill's outage and tasks. */
+function DrillLabel(): SafeHtml {
+  return <span class="badge drill">DRILL</span>;
+}
+
+function sequenceText(r: QueueRow, drill: boolean): string {
+  if (drill) return r.tier === 'A' ? 'owner call (rehearsal)' : 'first step to the sinks';
   if (!r.sequence) return r.tier === 'A' ? 'owner call' : '—';
   const name = r.sequence.replace('_', ' ');
   if (r.sequenceState === 'stopped') return `${name}: stopped (${r.stopReason ?? 'no reason'})`;
@@ -35,7 +41,7 @@ function sequenceText(r: QueueRow): string {
 /** The lead queue of an outage, by tier, with the rule that decided each lead's tier. */
 export function LeadQueuePage(props: {
   actor: Actor;
-  incidents: Array<{ id: string; name: string; status: string; leads: number }>;
+  incidents: QueueIncident[];
   incidentId: string | null;
   tier: (typeof TIERS)[number];
   counts: Record<string, number>;
@@ -57,7 +63,7 @@ export function LeadQueuePage(props: {
               <select id="queue-incident" name="incident">
                 {props.incidents.map((i) => (
                   <option value={i.id} selected={i.id === incidentId}>
-                    {`${i.name} (${i.status}, ${i.leads.toLocaleString('en-US')} leads)`}
+                    {`${i.drill ? 'DRILL: ' : ''}${i.name} (${i.status}, ${i.leads.toLocaleString('en-US')} leads)`}
                   </option>
                 ))}
               </select>
@@ -80,6 +86,12 @@ export function LeadQueuePage(props: {
               </a>
             ))}
           </nav>
+          {current?.drill ? (
+            <p class="drill-notice">
+              <DrillLabel /> The tiers a real incident would have given these leads. Drills leave the leads and the CRM unchanged:
+              no tags, no sequences, messages to the sinks only.
+            </p>
+          ) : null}
           {current ? (
             <p class="muted">
               Showing the {props.rows.length < (props.counts[tier] ?? 0) ? `first ${props.rows.length} of ` : ''}
@@ -111,7 +123,7 @@ export function LeadQueuePage(props: {
                   <td>{r.demoScheduledAt === null ? '—' : <Time at={r.demoScheduledAt} />}</td>
                   <td>{r.tierRule ?? '—'}</td>
                   <td>
-                    {r.outageStatus ?? '—'} · {r.outagePriority ?? '—'}
+                    {current?.drill ? <DrillLabel /> : (r.outageStatus ?? '—')} · {r.outagePriority ?? '—'}
                     {r.fallbackSent ? ' · fallback sent' : ''}
                     {r.reEngagedAt !== null ? (
                       <>
@@ -120,7 +132,7 @@ export function LeadQueuePage(props: {
                       </>
                     ) : null}
                   </td>
-                  <td>{sequenceText(r)}</td>
+                  <td>{sequenceText(r, current?.drill ?? false)}</td>
                 </tr>
               ))}
             </tbody>
@@ -155,10 +167,18 @@ export function TasksPage(props: {
       {props.open.map((t) => {
         const minutes = Math.round((t.dueAt - props.now) / 60_000);
         return (
-          <article class="panel task" data-task={t.id}>
+          <article class="panel task" data-task={t.id} data-drill={t.drill ? 'true' : undefined}>
             <h2>
+              {t.drill ? (
+                <>
+                  <DrillLabel />{' '}
+                </>
+              ) : null}
               {t.title} {t.lead.tier ? <span class="badge">{`Tier ${t.lead.tier}`}</span> : null}
             </h2>
+            {t.drill ? (
+              <p class="drill-notice">A drill: rehearse the call, do not call the lead. The outcome never changes the lead.</p>
+            ) : null}
             <p>
               <strong>{t.lead.name}</strong>
               {t.lead.company ? `, ${t.lead.company}` : ''}
@@ -215,7 +235,14 @@ export function TasksPage(props: {
             <tbody>
               {props.done.map((t) => (
                 <tr>
-                  <td>{t.title}</td>
+                  <td>
+                    {t.drill ? (
+                      <>
+                        <DrillLabel />{' '}
+                      </>
+                    ) : null}
+                    {t.title}
+                  </td>
                   <td>{t.lead.name}</td>
                   <td>{t.outcome ? (OUTCOME_LABELS[t.outcome as Outcome] ?? t.outcome) : '—'}</td>
                 </tr>

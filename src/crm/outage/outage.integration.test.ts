@@ -193,7 +193,7 @@ describeEachDialect('crm outage engine: declaration, tasks, outcomes, recovery',
     await insertIntent(c, b1 as string, 'cart_updated', now - 2 * DAY);
   });
 
-  test('a drill tags nothing and says so on the timeline', async () => {
+  test('a drill tags nothing, says what it rehearsed on the timeline, and its end closes its tasks', async () => {
     const c = ctx();
     const res = await c.call('POST', '/api/v1/incidents', { token: commander, body: { name: 'Drill', drill: true } });
     expect(res.statusCode).toBe(201);
@@ -201,7 +201,22 @@ describeEachDialect('crm outage engine: declaration, tasks, outcomes, recovery',
     const tagged = await c.db.kysely.selectFrom('leads').select('id').where('outage_status', 'is not', null).execute();
     expect(tagged.map((t) => t.id)).toEqual([ids.other]);
     const timeline = (await c.call('GET', `/api/v1/incidents/${res.json().id}/timeline`, { token: commander })).json();
-    expect(JSON.stringify(timeline)).toContain('this is a drill');
+    expect(JSON.stringify(timeline)).toContain('CRM (drill): 6 leads would be tagged');
+    expect(JSON.stringify(timeline)).toContain('leads and the CRM were not changed');
+    // The drill is over before the real outage below: its tasks are closed (drill.integration.test.ts has the rest).
+    const over = await c.call('POST', `/api/v1/incidents/${res.json().id}/updates`, {
+      token: commander,
+      body: { status: 'resolved', message: 'Drill over.' },
+    });
+    expect(over.statusCode).toBeLessThan(300);
+    await c.worker.pump();
+    const open = await c.db.kysely
+      .selectFrom('tasks')
+      .select('id')
+      .where('incident_id', '=', res.json().id)
+      .where('state', '=', 'open')
+      .execute();
+    expect(open).toEqual([]);
   });
 
   test('declaring tags and tiers the pipeline, creates owner tasks and enrollments, one timeline summary', async () => {
@@ -493,9 +508,9 @@ describeEachDialect('crm tier rules: SQL and the pure function agree', (dialect)
       if (i % 5 === 0) await insertIntent(c, id, 'form_submitted', at - HOUR);
     }
     const rules = [
-      ...c.config.crm.tiers.slice(0, 2),
+      ...c.config.playbook.crm.tiers.slice(0, 2),
       { name: 'opportunity no demo', tier: 'B' as const, when: { lifecycle: ['opportunity' as const], demoToday: false } },
-      ...c.config.crm.tiers.slice(2),
+      ...c.config.playbook.crm.tiers.slice(2),
     ];
     await c.db.tx((trx) => repo.tagLeads(trx, { incidentId: 'inc-sql', channel: 'API', rules, at }));
     const rows = await c.db.kysely.selectFrom('leads').selectAll().execute();

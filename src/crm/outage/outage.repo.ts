@@ -26,6 +26,14 @@ export interface TagInput {
   at: number;
 }
 
+/** A value of the rule whose index is `t.idx` (see ruleIndexSql), or `fallback` when none matched. */
+function ruleValueSql(rules: readonly TierRule[], value: (rule: TierRule) => string, fallback: string) {
+  const cases = rules.map((rule, i) => sql`when ${sql.lit(i)} then ${sql.lit(value(rule))}`);
+  return cases.length === 0
+    ? sql<string>`${sql.lit(fallback)}`
+    : sql<string>`case t.idx ${sql.join(cases, sql` `)} else ${sql.lit(fallback)} end`;
+}
+
 /**
  * Tag and tier every affected lead in one set-based statement (plus a look at the time zones in
  * use, for "demo today"). Returns the count per tier.
@@ -35,12 +43,7 @@ export async function tagLeads(ex: Executor, input: TagInput): Promise<Record<Ti
   const zones = (await ex.selectFrom('leads').select('timezone').distinct().where(affectedFilter(incidentId)).execute()).map(
     (r) => r.timezone,
   );
-  const pick = (value: (rule: TierRule) => string, fallback: string) => {
-    const cases = rules.map((rule, i) => sql`when ${sql.lit(i)} then ${sql.lit(value(rule))}`);
-    return cases.length === 0
-      ? sql<string>`${sql.lit(fallback)}`
-      : sql<string>`case t.idx ${sql.join(cases, sql` `)} else ${sql.lit(fallback)} end`;
-  };
+  const pick = (value: (rule: TierRule) => string, fallback: string) => ruleValueSql(rules, value, fallback);
   // One UPDATE … FROM (SQLite 3.33+ and PostgreSQL): the subquery evaluates the rules once per lead.
   await ex
     .updateTable('leads')
@@ -80,6 +83,118 @@ export async function countByTier(ex: Executor, incidentId: string): Promise<Rec
   return counts;
 }
 
+// ---- Drills: the same rules and candidates, kept in drill_leads (the leads are never written) ----
+
+/** The pipeline a drill rehearses on: every lead but customers, in a real outage or not. */
+const drillPipeline = sql<boolean>`leads.lifecycle <> 'customer'`;
+
+/**
+ * Tier the pipeline for a drill incident with the same rules and the same SQL as tagLeads, into
+ * drill_leads (once per incident and lead; a replay adds nothing). Returns the leads added now.
+ */
+export async function rehearseTiers(
+  ex: Executor,
+  input: { incidentId: string; rules: readonly TierRule[]; at: number },
+): Promise<number> {
+  const { incidentId, rules, at } = input;
+  const zones = (await ex.selectFrom('leads').select('timezone').distinct().where(drillPipeline).execute()).map(
+    (r) => r.timezone,
+  );
+  const res = await ex
+    .insertInto('drill_leads')
+    .columns(['incident_id', 'lead_id', 'tier', 'rule', 'created_at'])
+    .expression(
+      ex
+        .selectFrom(
+          ex
+            .selectFrom('leads')
+            .select(['leads.id as lead_id', ruleIndexSql(rules, at, zones).as('idx')])
+            .where(drillPipeline)
+            .as('t'),
+        )
+        .select([
+          sql<string>`${incidentId}`.as('incident_id'),
+          't.lead_id',
+          ruleValueSql(rules, (r) => r.tier, 'C').as('tier'),
+          ruleValueSql(rules, (r) => r.name, NO_RULE_MATCHED).as('rule'),
+          sql<number>`${at}`.as('created_at'),
+        ])
+        // SQLite reads "ON CONFLICT" after a SELECT without WHERE as a join constraint.
+        .where('t.lead_id', 'is not', null),
+    )
+    .onConflict((oc) => oc.columns(['incident_id', 'lead_id']).doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** A drill's leads per tier (what a real incident would have tagged). */
+export async function countDrillTiers(ex: Executor, incidentId: string): Promise<Record<Tier, number>> {
+  const rows = await ex
+    .selectFrom('drill_leads')
+    .select(['tier', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('incident_id', '=', incidentId)
+    .groupBy('tier')
+    .execute();
+  const counts: Record<Tier, number> = { A: 0, B: 0, C: 0 };
+  for (const r of rows) if (r.tier === 'A' || r.tier === 'B' || r.tier === 'C') counts[r.tier] = Number(r.n);
+  return counts;
+}
+
+/** What a drill message needs about one lead of a tier. */
+export interface DrillMessageLead {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  company: string | null;
+  timezone: string | null;
+  consent_email: string;
+  consent_sms: string;
+  calendar_link: string | null;
+}
+
+/** The leads of one tier of a drill, by id, a page at a time (after `afterId`). */
+export async function drillLeadsOfTier(
+  ex: Executor,
+  incidentId: string,
+  tier: Tier,
+  afterId: string,
+  limit = BATCH,
+): Promise<DrillMessageLead[]> {
+  return ex
+    .selectFrom('drill_leads')
+    .innerJoin('leads', 'leads.id', 'drill_leads.lead_id')
+    .leftJoin('owner_profiles', 'owner_profiles.user_id', 'leads.owner_id')
+    .select([
+      'leads.id',
+      'leads.email',
+      'leads.phone',
+      'leads.first_name',
+      'leads.company',
+      'leads.timezone',
+      'leads.consent_email',
+      'leads.consent_sms',
+      'owner_profiles.calendar_link',
+    ])
+    .where('drill_leads.incident_id', '=', incidentId)
+    .where('drill_leads.tier', '=', tier)
+    .where('leads.id', '>', afterId)
+    .orderBy('leads.id')
+    .limit(limit)
+    .execute();
+}
+
+/** A drill is over: its tasks still open are cancelled ("drill over"). Returns how many. */
+export async function cancelDrillTasks(ex: Executor, incidentId: string, now: number): Promise<number> {
+  const res = await ex
+    .updateTable('tasks')
+    .set({ state: 'cancelled', outcome_note: 'drill over', updated_at: now })
+    .where('incident_id', '=', incidentId)
+    .where('state', '=', 'open')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
 export interface TaskCandidate {
   id: string;
   owner_id: string | null;
@@ -91,13 +206,39 @@ export interface TaskCandidate {
   account_arr: number | null;
 }
 
-/** Tier A leads, and leads of accounts above `arrAbove` or with an upcoming demo. */
+/**
+ * Tier A leads, and leads of accounts above `arrAbove` or with an upcoming demo: the leads tagged
+ * for the incident, or for a drill (`drill`) the leads of its drill_leads with their drill tier.
+ */
 export async function listTaskCandidates(
   ex: Executor,
   incidentId: string,
   arrAbove: number,
   at: number,
+  options: { drill?: boolean } = {},
 ): Promise<TaskCandidate[]> {
+  if (options.drill) {
+    return ex
+      .selectFrom('drill_leads')
+      .innerJoin('leads', 'leads.id', 'drill_leads.lead_id')
+      .leftJoin('accounts', 'accounts.id', 'leads.account_id')
+      .select([
+        'leads.id',
+        'leads.owner_id',
+        'drill_leads.tier',
+        'leads.first_name',
+        'leads.last_name',
+        'leads.company',
+        'leads.demo_scheduled_at',
+        'accounts.arr as account_arr',
+      ])
+      .where('drill_leads.incident_id', '=', incidentId)
+      .where((eb) =>
+        eb.or([eb('drill_leads.tier', '=', 'A'), eb('accounts.arr', '>', arrAbove), eb('leads.demo_scheduled_at', '>=', at)]),
+      )
+      .orderBy('leads.id')
+      .execute();
+  }
   return ex
     .selectFrom('leads')
     .leftJoin('accounts', 'accounts.id', 'leads.account_id')
@@ -164,16 +305,16 @@ export async function insertTasks(ex: Executor, rows: readonly NewRow<'tasks'>[]
   return created;
 }
 
+/** The outage sequence each tier is enrolled in (Tier A gets an owner call instead). */
+export const SEQUENCE_OF_TIER = { B: 'tier_b', C: 'tier_c' } as const satisfies Partial<Record<Tier, string>>;
+
 /**
  * Enrollment rows for the Tier B and C leads of an incident in one INSERT … SELECT per sequence.
  * Ids: an app-made time-ordered prefix plus the lead id (unique per incident and sequence).
  */
 export async function insertEnrollments(ex: Executor, incidentId: string, at: number, idPrefix: string): Promise<number> {
   let created = 0;
-  for (const [tier, sequence] of [
-    ['B', 'tier_b'],
-    ['C', 'tier_c'],
-  ] as const) {
+  for (const [tier, sequence] of Object.entries(SEQUENCE_OF_TIER)) {
     const res = await ex
       .insertInto('enrollments')
       .columns(['id', 'incident_id', 'lead_id', 'sequence', 'step', 'state', 'next_at', 'created_at', 'updated_at'])

@@ -5,8 +5,9 @@ import { SYSTEM_ACTOR } from '../../app/actor.js';
 import type { Config } from '../../config/config.js';
 import type { Clock } from '../../core/clock.js';
 import { DAY, toIso, toIsoOrNull } from '../../core/clock.js';
-import { conflict, errorMessage, forbidden, notFound } from '../../core/errors.js';
+import { AppError, conflict, errorMessage, forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { fromDbBool } from '../../db/codec.js';
 import type { Database, Executor } from '../../db/database.js';
 import type { JobQueue } from '../../db/jobs/job-queue.js';
 import { defineJob, type JobHandler } from '../../db/jobs/worker.js';
@@ -14,11 +15,14 @@ import type { NewRow } from '../../db/schema.js';
 import { type ComponentKind, outageChannel } from '../../incidents/incident.js';
 import { appendEvent, findIncident, listIncidentComponents } from '../../incidents/incidents.repo.js';
 import type { IncidentChange } from '../../incidents/incidents.service.js';
-import type { OutboxService } from '../../messaging/outbox.service.js';
+import type { OutboxService, Recipient } from '../../messaging/outbox.service.js';
+import { normalizeAddress, suppressedAmong } from '../../messaging/suppressions.repo.js';
 import type { TemplateSource } from '../../messaging/templates.contract.js';
 import { loadOwnerDirectory, type OwnerDirectory } from '../owners.repo.js';
-import { stopEnrollments } from '../sequences/sequences.service.js';
+import { planStep, type SequenceChannel, sequencesFromPlaybook, stepKey } from '../sequences/definitions.js';
+import { consentOf, linkTargetsFrom, stopEnrollments, untrackedLinkVariables } from '../sequences/sequences.service.js';
 import * as repo from './outage.repo.js';
+import type { Tier } from './tiers.js';
 
 export const DECLARED_JOB = 'crm.outage.declared';
 export const RESOLVED_JOB = 'crm.outage.resolved';
@@ -115,6 +119,8 @@ function taskRow(id: string, input: OwnerTaskInput, ownerId: string | null, reas
 export interface TaskView {
   id: string;
   incident_id: string | null;
+  /** A drill's task: a rehearsal, the lead is never changed by it. */
+  drill: boolean;
   lead: {
     id: string;
     name: string;
@@ -145,6 +151,26 @@ export interface DeclaredSummary {
   script_fallbacks: number;
 }
 
+/** What a drill's rehearsal did (the leads and the CRM are never changed). */
+export interface DrillSummary {
+  drill: true;
+  /** Leads a real incident would have tagged, per tier. */
+  leads: number;
+  tiers: { A: number; B: number; C: number };
+  tasks: DeclaredSummary['tasks'];
+  /** First-step sequence messages queued for the sinks, in all and per tier. */
+  messages: number;
+  messages_by_tier: Partial<Record<Tier, number>>;
+  script_fallbacks: number;
+  /** Templates that could not be sent (not approved, a variable missing). */
+  send_problems: string[];
+}
+
+/** Prefix of a drill task's title, and the first line of its script. */
+export const DRILL_TASK_PREFIX = 'Drill: ';
+const DRILL_SCRIPT_NOTE =
+  'DRILL: a rehearsal. Do not call the lead: walk through the script, then record an outcome (the lead is not changed).';
+
 export interface OutageDeps {
   db: Database;
   clock: Clock;
@@ -152,7 +178,7 @@ export interface OutageDeps {
   templates: TemplateSource;
   outbox: OutboxService;
   log: Logger;
-  config: Pick<Config, 'crm' | 'messaging' | 'status'>;
+  config: Pick<Config, 'messaging' | 'status' | 'playbook'>;
   /** Stops enrollments (default: the sequences engine's stopEnrollments). */
   stopEnrollments?: StopEnrollments;
 }
@@ -160,7 +186,9 @@ export interface OutageDeps {
 /**
  * The outage engine of the CRM: on declaration, tag and tier the pipeline, create owner tasks
  * with call scripts and enroll Tier B/C leads in their sequences; on resolution, recover. All of
- * it runs in jobs, set-based, so the declaration itself stays fast.
+ * it runs in jobs, set-based, so the declaration itself stays fast. A drill incident rehearses
+ * instead (rehearseDrill, endDrill): drill tiers, drill tasks, first steps to the sinks, and never
+ * a change to a lead or the team's CRM.
  */
 export class OutageService {
   readonly #d: OutageDeps;
@@ -171,32 +199,27 @@ export class OutageService {
     this.#stop = deps.stopEnrollments ?? stopEnrollments;
   }
 
-  /** Incident hook: enqueue one job per declaration / resolution (drills leave leads alone). */
+  /**
+   * Incident hook: enqueue one job per declaration / resolution. A drill rehearses (tiers in
+   * drill_leads, drill tasks, first sequence step to the sinks) on every declaration, whatever
+   * crm.tagOnDeclare says: the playbook's tag_crm action is simulated for drills.
+   */
   async onIncidentChange(trx: Executor, change: IncidentChange): Promise<void> {
     if (change.type === 'declared') {
-      if (change.drill) {
-        await appendEvent(trx, {
-          incidentId: change.incidentId,
-          at: change.at,
-          type: 'crm.skipped',
-          actor: SYSTEM_ACTOR,
-          public: false,
-          data: { message: 'CRM: leads not tagged, no tasks or sequences: this is a drill.' },
-        });
-        return;
-      }
-      await this.#d.jobs.enqueue(trx, {
-        kind: DECLARED_JOB,
-        payload: { incidentId: change.incidentId },
-        key: `${DECLARED_JOB}@${change.incidentId}`,
-      });
-    } else if (change.update.status === 'resolved' && !change.drill) {
+      // The playbook may leave tagging to a tag_crm action (crm.tagOnDeclare: false).
+      if (change.drill || this.#d.config.playbook.crm.tagOnDeclare) await this.enqueueTagging(trx, change.incidentId);
+    } else if (change.update.status === 'resolved') {
       await this.#d.jobs.enqueue(trx, {
         kind: RESOLVED_JOB,
         payload: { incidentId: change.incidentId },
         key: `${RESOLVED_JOB}@${change.incidentId}@${change.eventId}`,
       });
     }
+  }
+
+  /** Queue tagging, tiers, tasks and enrollments (a drill's rehearsal for a drill), once per incident: the key says so. */
+  async enqueueTagging(trx: Executor, incidentId: string): Promise<{ created: boolean }> {
+    return this.#d.jobs.enqueue(trx, { kind: DECLARED_JOB, payload: { incidentId }, key: `${DECLARED_JOB}@${incidentId}` });
   }
 
   jobHandlers(): JobHandler[] {
@@ -221,11 +244,18 @@ export class OutageService {
     ];
   }
 
-  /** Tagging, tiers, owner tasks and enrollments for a declared incident, in the caller's transaction. */
+  /**
+   * Tagging, tiers, owner tasks and enrollments for a declared incident, in the caller's
+   * transaction. A drill incident is rehearsed instead (rehearseDrill) and returns null.
+   */
   async runDeclared(trx: Executor, incidentId: string): Promise<DeclaredSummary | null> {
     const { config } = this.#d;
     const incident = await findIncident(trx, incidentId);
     if (!incident) return null;
+    if (incident.drill) {
+      await this.rehearseDrill(trx, incidentId);
+      return null;
+    }
     const at = incident.declaredAt;
     const now = this.#d.clock.now();
     const components = await listIncidentComponents(trx, [incidentId]);
@@ -243,8 +273,8 @@ export class OutageService {
     const firstKind = components.map((c) => kinds.find((k) => k.id === c.componentId)?.kind).find((k) => k !== undefined);
     const channel = firstKind ? outageChannel(firstKind as ComponentKind) : 'API';
 
-    const tiers = await repo.tagLeads(trx, { incidentId, channel, rules: config.crm.tiers, at });
-    const tasks = await this.#createDeclarationTasks(trx, incident.name, incidentId, at, now);
+    const tiers = await repo.tagLeads(trx, { incidentId, channel, rules: config.playbook.crm.tiers, at });
+    const tasks = await this.#createDeclarationTasks(trx, incident.name, incidentId, at, now, false);
     const enrollments = await repo.insertEnrollments(trx, incidentId, now, newId(now));
     if (enrollments > 0) {
       await this.#d.jobs.enqueue(trx, { kind: SEQUENCES_JOB, payload: {}, key: `${SEQUENCES_JOB}@${incidentId}` });
@@ -281,9 +311,160 @@ export class OutageService {
     return summary;
   }
 
-  async #createDeclarationTasks(trx: Executor, incidentName: string, incidentId: string, at: number, now: number) {
+  /**
+   * A drill's rehearsal, in the caller's transaction: the tiers the same rules give (drill_leads,
+   * the leads' outage fields untouched), the owner tasks as for a real incident (marked by their
+   * drill incident), and the first step of the Tier B/C sequences as drill messages (sinks only,
+   * `metadata.tier`), without enrollments, connector sync or anything recorded on a lead.
+   * Idempotent: a replay adds no lead, task, message or timeline entry.
+   */
+  async rehearseDrill(trx: Executor, incidentId: string): Promise<DrillSummary | null> {
     const { config } = this.#d;
-    const candidates = await repo.listTaskCandidates(trx, incidentId, config.crm.taskArrAbove, at);
+    const incident = await findIncident(trx, incidentId);
+    if (!incident?.drill) return null;
+    const at = incident.declaredAt;
+    const now = this.#d.clock.now();
+    await repo.rehearseTiers(trx, { incidentId, rules: config.playbook.crm.tiers, at });
+    const tiers = await repo.countDrillTiers(trx, incidentId);
+    const tasks = await this.#createDeclarationTasks(trx, incident.name, incidentId, at, now, true);
+    const sent = await this.#sendDrillMessages(trx, incident.name, incidentId);
+    const summary: DrillSummary = {
+      drill: true,
+      leads: tiers.A + tiers.B + tiers.C,
+      tiers,
+      tasks: tasks.counts,
+      messages: sent.total,
+      messages_by_tier: sent.byTier,
+      script_fallbacks: tasks.fallbacks,
+      send_problems: sent.problems,
+    };
+    const recorded = await trx
+      .selectFrom('incident_events')
+      .select('id')
+      .where('incident_id', '=', incidentId)
+      .where('type', '=', 'crm.skipped')
+      .executeTakeFirst();
+    if (recorded) return summary;
+    const n = (v: number) => v.toLocaleString('en-US');
+    const calls = tasks.counts.call_now + tasks.counts.account_call;
+    let message = `CRM (drill): ${n(summary.leads)} leads would be tagged — A ${n(tiers.A)}, B ${n(tiers.B)}, C ${n(tiers.C)}; ${n(calls)} call tasks for the rehearsal (${n(tasks.counts.call_now)} Tier A, ${n(tasks.counts.account_call)} account); ${n(sent.total)} messages to the sinks; leads and the CRM were not changed.`;
+    if (tasks.counts.round_robin > 0)
+      message += ` ${n(tasks.counts.round_robin)} tasks reassigned round robin (owner off hours).`;
+    if (tasks.counts.unassigned > 0) message += ` ${n(tasks.counts.unassigned)} tasks unassigned (no owner).`;
+    if (tasks.fallbackReason) message += ` Call scripts use the built-in text: ${tasks.fallbackReason}`;
+    if (sent.problems.length > 0) message += ` Not sent: ${sent.problems.join('; ')}`;
+    // crm.skipped: the leads and the CRM are skipped (the playbook's crm checklist item completes on it).
+    await appendEvent(trx, {
+      incidentId,
+      at: now,
+      type: 'crm.skipped',
+      actor: SYSTEM_ACTOR,
+      public: false,
+      data: { message, ...summary },
+    });
+    return summary;
+  }
+
+  /**
+   * The first step of each tier's sequence (config.playbook.sequences) for a drill's Tier B/C
+   * leads, as drill messages: the provider registry routes them to the sinks. Links are the
+   * targets themselves (untracked), and nothing is recorded on the leads (fallback_sent stays).
+   */
+  async #sendDrillMessages(trx: Executor, incidentName: string, incidentId: string) {
+    const { config } = this.#d;
+    const now = this.#d.clock.now();
+    const definitions = sequencesFromPlaybook(config.playbook.sequences);
+    const targets = linkTargetsFrom({ fallbackUrl: config.status.fallbackUrl, variables: config.messaging.variables });
+    const byTier: Partial<Record<Tier, number>> = {};
+    const problems: string[] = [];
+    let total = 0;
+    for (const [tier, sequence] of Object.entries(repo.SEQUENCE_OF_TIER) as Array<[Tier, string]>) {
+      const plan = planStep(sequence, 0, now, definitions);
+      if (plan.kind !== 'send') continue;
+      const step = stepKey(sequence, 0);
+      const sendable = new Set<string>();
+      for (const m of plan.step.messages) {
+        try {
+          await this.#d.templates.requireApproved(trx, m.templateKey);
+          sendable.add(m.templateKey);
+        } catch (err) {
+          problems.push(`${m.templateKey} (${errorMessage(err)})`);
+        }
+      }
+      let after = '';
+      for (;;) {
+        const leads = await repo.drillLeadsOfTier(trx, incidentId, tier, after);
+        if (leads.length === 0) break;
+        after = (leads[leads.length - 1] as repo.DrillMessageLead).id;
+        const addressOf = (l: repo.DrillMessageLead, channel: SequenceChannel) => (channel === 'email' ? l.email : l.phone);
+        const suppressed: Record<SequenceChannel, Set<string>> = {
+          email: await suppressedAmong(
+            trx,
+            'email',
+            leads.flatMap((l) => (l.email ? [l.email] : [])),
+          ),
+          sms: await suppressedAmong(
+            trx,
+            'sms',
+            leads.flatMap((l) => (l.phone ? [l.phone] : [])),
+          ),
+        };
+        for (const m of plan.step.messages) {
+          if (!sendable.has(m.templateKey)) continue;
+          const recipients: Recipient[] = [];
+          for (const l of leads) {
+            const address = addressOf(l, m.channel);
+            // As the sequences do: no address for the channel, or opted out of it, skips the lead.
+            if (!address || suppressed[m.channel].has(normalizeAddress(m.channel, address))) continue;
+            recipients.push({
+              address,
+              name: l.first_name || undefined,
+              ref: `lead:${l.id}`,
+              timezone: l.timezone ?? undefined,
+              consent: { email: consentOf(l.consent_email), sms: consentOf(l.consent_sms) },
+              variables: {
+                first_name: l.first_name?.trim() || 'there',
+                lead_company: l.company ?? '',
+                ...untrackedLinkVariables(targets, l.calendar_link),
+              },
+            });
+          }
+          if (recipients.length === 0) continue;
+          try {
+            const res = await this.#d.outbox.dispatch(trx, {
+              templateKey: m.templateKey,
+              recipients,
+              variables: { incident_name: incidentName },
+              incidentId,
+              step,
+              drill: true,
+              metadata: { tier, sequence, rehearsal: true },
+            });
+            const queued = res.created + res.existing;
+            total += queued;
+            byTier[tier] = (byTier[tier] ?? 0) + queued;
+          } catch (err) {
+            // A recipient that cannot be rendered fails the template (before anything is written).
+            if (!(err instanceof AppError) || err.status >= 500) throw err;
+            problems.push(`${m.templateKey} (${errorMessage(err)})`);
+            sendable.delete(m.templateKey);
+          }
+        }
+      }
+    }
+    return { total, byTier, problems };
+  }
+
+  async #createDeclarationTasks(
+    trx: Executor,
+    incidentName: string,
+    incidentId: string,
+    at: number,
+    now: number,
+    drill: boolean,
+  ) {
+    const { config } = this.#d;
+    const candidates = await repo.listTaskCandidates(trx, incidentId, config.playbook.crm.taskArrAbove, at, { drill });
     const tierA = candidates.filter((c) => c.tier === 'A');
     const products = await repo.productsViewed(
       trx,
@@ -294,7 +475,8 @@ export class OutageService {
     const script = await this.#scriptRenderer(trx, incidentName, dir);
     const counts = { call_now: 0, account_call: 0, round_robin: 0, unassigned: 0 };
     const rows: NewRow<'tasks'>[] = [];
-    const dueCall = at + config.crm.callWithinMinutes * 60_000;
+    const dueCall = at + config.playbook.crm.callWithin;
+    const prefix = drill ? DRILL_TASK_PREFIX : '';
     for (const lead of candidates) {
       const a = dir.assign(lead.owner_id);
       if (a.reason.startsWith('round robin')) counts.round_robin += 1;
@@ -309,8 +491,10 @@ export class OutageService {
               incidentId,
               leadId: lead.id,
               kind: 'call_now',
-              title: `Call ${name} now${lead.company ? ` (${lead.company})` : ''}`,
-              script: script.render(lead, a.ownerId, products.get(lead.id) ?? []),
+              title: `${prefix}Call ${name} now${lead.company ? ` (${lead.company})` : ''}`,
+              script: drill
+                ? `${DRILL_SCRIPT_NOTE}\n\n${script.render(lead, a.ownerId, products.get(lead.id) ?? [])}`
+                : script.render(lead, a.ownerId, products.get(lead.id) ?? []),
               dueAt: dueCall,
               now,
             },
@@ -331,8 +515,8 @@ export class OutageService {
               incidentId,
               leadId: lead.id,
               kind: 'account_call',
-              title: `Check in with ${name}${lead.company ? ` (${lead.company})` : ''}: ${why}`,
-              script: null,
+              title: `${prefix}Check in with ${name}${lead.company ? ` (${lead.company})` : ''}: ${why}`,
+              script: drill ? DRILL_SCRIPT_NOTE : null,
               dueAt: at + 60 * 60_000,
               now,
             },
@@ -343,7 +527,8 @@ export class OutageService {
       }
     }
     await repo.insertTasks(trx, rows);
-    await dir.save(trx, now);
+    // A drill assigns as a real incident would, without moving the real round-robin rotation.
+    if (!drill) await dir.save(trx, now);
     return { counts, fallbacks: script.fallbacks(), fallbackReason: script.fallbackReason() };
   }
 
@@ -408,6 +593,10 @@ export class OutageService {
   async runResolved(trx: Executor, incidentId: string) {
     const incident = await findIncident(trx, incidentId);
     if (!incident) return null;
+    if (incident.drill) {
+      await this.endDrill(trx, incidentId);
+      return null;
+    }
     const now = this.#d.clock.now();
     const resolved = await repo.resolveLeads(trx, incidentId, now);
     const stopped = await this.#stop(trx, { incidentId }, 'resolved', now);
@@ -508,6 +697,36 @@ export class OutageService {
     return summary;
   }
 
+  /** A drill is over: its open tasks are cancelled ("drill over"); the leads stay exactly as they were. */
+  async endDrill(trx: Executor, incidentId: string): Promise<{ cancelled: number; done: number } | null> {
+    const incident = await findIncident(trx, incidentId);
+    if (!incident?.drill) return null;
+    const now = this.#d.clock.now();
+    const cancelled = await repo.cancelDrillTasks(trx, incidentId, now);
+    const row = await trx
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('incident_id', '=', incidentId)
+      .where('state', '=', 'done')
+      .executeTakeFirst();
+    const done = Number(row?.n ?? 0);
+    const n = (v: number) => v.toLocaleString('en-US');
+    await appendEvent(trx, {
+      incidentId,
+      at: now,
+      type: 'crm.drill_over',
+      actor: SYSTEM_ACTOR,
+      public: false,
+      data: {
+        message: `CRM (drill) over: ${n(done)} rehearsal tasks done, ${n(cancelled)} still open cancelled (drill over); leads and the CRM were not changed.`,
+        drill: true,
+        done,
+        cancelled,
+      },
+    });
+    return { cancelled, done };
+  }
+
   // ---- Tasks API ----
 
   async listTasks(
@@ -525,6 +744,11 @@ export class OutageService {
     let q = this.#d.db.kysely
       .selectFrom('tasks')
       .innerJoin('leads', 'leads.id', 'tasks.lead_id')
+      .leftJoin('incidents', 'incidents.id', 'tasks.incident_id')
+      // A drill's task shows the lead's drill tier (its real tier, if any, belongs to a real outage).
+      .leftJoin('drill_leads', (j) =>
+        j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
+      )
       .select([
         'tasks.id',
         'tasks.incident_id',
@@ -547,6 +771,9 @@ export class OutageService {
         'leads.email',
         'leads.tier',
         'leads.tier_rule',
+        'incidents.drill',
+        'drill_leads.tier as drill_tier',
+        'drill_leads.rule as drill_rule',
       ]);
     if (owner === 'unassigned') q = q.where('tasks.owner_id', 'is', null);
     else if (owner !== 'all') q = q.where('tasks.owner_id', '=', owner);
@@ -557,36 +784,41 @@ export class OutageService {
       .orderBy('tasks.id')
       .limit(filter.limit ?? 200)
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      incident_id: r.incident_id,
-      lead: {
-        id: r.lead_id,
-        name: displayName(r),
-        company: r.company,
-        phone: r.phone,
-        email: r.email,
-        tier: r.tier,
-        tier_rule: r.tier_rule,
-      },
-      owner_id: r.owner_id,
-      kind: r.kind,
-      title: r.title,
-      script: r.script,
-      due_at: toIso(r.due_at),
-      state: r.state,
-      outcome: r.outcome,
-      outcome_note: r.outcome_note,
-      assigned_reason: r.assigned_reason,
-      created_at: toIso(r.created_at),
-      done_at: toIsoOrNull(r.done_at),
-    }));
+    return rows.map((r) => {
+      const drill = r.drill !== null && fromDbBool(r.drill);
+      return {
+        id: r.id,
+        incident_id: r.incident_id,
+        drill,
+        lead: {
+          id: r.lead_id,
+          name: displayName(r),
+          company: r.company,
+          phone: r.phone,
+          email: r.email,
+          tier: drill ? r.drill_tier : r.tier,
+          tier_rule: drill ? r.drill_rule : r.tier_rule,
+        },
+        owner_id: r.owner_id,
+        kind: r.kind,
+        title: r.title,
+        script: r.script,
+        due_at: toIso(r.due_at),
+        state: r.state,
+        outcome: r.outcome,
+        outcome_note: r.outcome_note,
+        assigned_reason: r.assigned_reason,
+        created_at: toIso(r.created_at),
+        done_at: toIsoOrNull(r.done_at),
+      };
+    });
   }
 
   /**
    * Record a call's outcome: the task is done and the outcome goes on the incident timeline.
    * demo_booked marks the lead re-engaged and stops its sequences. voicemail and no_answer only
    * close the task (the lead stays in any sequence it is in; recovery follows up on re-engaged leads).
+   * A drill's task is only closed: the outcome goes on the drill's timeline, never on the lead.
    */
   async recordOutcome(actor: Actor, taskId: string, input: { outcome: Outcome; note?: string | undefined }): Promise<TaskView> {
     const now = this.#d.clock.now();
@@ -598,6 +830,7 @@ export class OutageService {
         throw forbidden('not_your_task', 'This task belongs to another owner.');
       }
       if (task.state !== 'open') throw conflict('task_closed', `The task is already ${task.state}.`, { state: task.state });
+      const drill = task.incident_id !== null && ((await findIncident(trx, task.incident_id))?.drill ?? false);
       await trx
         .updateTable('tasks')
         .set({
@@ -613,7 +846,7 @@ export class OutageService {
         .where('id', '=', taskId)
         .execute();
       let stopped = 0;
-      if (input.outcome === 'demo_booked') {
+      if (input.outcome === 'demo_booked' && !drill) {
         await trx
           .updateTable('leads')
           .set({ re_engaged_at: now, updated_at: now })
@@ -636,11 +869,12 @@ export class OutageService {
           actor,
           public: false,
           data: {
-            message: `${labelOfKind(task.kind)} ${who}: ${OUTCOME_LABELS[input.outcome]}${input.note ? ` — ${input.note}` : ''}`,
+            message: `${drill ? 'Drill: ' : ''}${labelOfKind(task.kind)} ${who}: ${OUTCOME_LABELS[input.outcome]}${input.note ? ` — ${input.note}` : ''}`,
             task_id: task.id,
             lead_id: task.lead_id,
             kind: task.kind,
             outcome: input.outcome,
+            ...(drill && { drill: true }),
             ...(stopped > 0 && { enrollments_stopped: stopped }),
           },
         });

@@ -6,13 +6,14 @@ import { OUTCOMES, type OutageService } from './outage.service.js';
 const taskSchema = z.object({
   id: z.string(),
   incident_id: z.string().nullable(),
+  drill: z.boolean().describe("A drill's task: a rehearsal (do not call the lead); its outcome never changes the lead"),
   lead: z.object({
     id: z.string(),
     name: z.string(),
     company: z.string().nullable(),
     phone: z.string().nullable(),
     email: z.string().nullable(),
-    tier: z.string().nullable(),
+    tier: z.string().nullable().describe("The lead's tier (for a drill's task, the tier the drill gave it)"),
     tier_rule: z.string().nullable().describe('The tier rule that matched'),
   }),
   owner_id: z.string().nullable().describe('null: unassigned, in the shared queue'),
@@ -57,7 +58,7 @@ export function registerTaskRoutes(r: Router, outage: OutageService): void {
     url: '/api/v1/tasks/:id/outcome',
     summary: "Record a task's outcome",
     description:
-      'Closes the task and puts the outcome on the incident timeline. demo_booked also marks the lead re-engaged and stops its sequences; voicemail and no_answer only close the task.',
+      "Closes the task and puts the outcome on the incident timeline. demo_booked also marks the lead re-engaged and stops its sequences; voicemail and no_answer only close the task. A drill's task is only closed: the lead is never changed.",
     tags: ['crm'],
     access: 'tasks.work',
     params: z.object({ id: z.string().min(1) }),

@@ -9,7 +9,14 @@ import type { Consent } from '../../messaging/messaging.js';
 import type { OutboxService, Recipient } from '../../messaging/outbox.service.js';
 import { normalizeAddress, suppressedAmong } from '../../messaging/suppressions.repo.js';
 import { isLinkTarget, type LinkKind, signLink } from '../links.js';
-import { planStep, type SequenceChannel, stepKey, stopReasonBeforeSend } from './definitions.js';
+import {
+  planStep,
+  SEQUENCES,
+  type SequenceChannel,
+  type SequenceDefinition,
+  stepKey,
+  stopReasonBeforeSend,
+} from './definitions.js';
 import * as repo from './sequences.repo.js';
 
 export const SEQUENCES_RUN_JOB = 'crm.sequences.run';
@@ -80,13 +87,31 @@ export function leadLinkVariables(
   lead: { leadId: string; incidentId: string | null; ownerCalendarLink: string | null },
   now: number,
 ): Record<string, string> {
+  return linkVariables(targets, lead.ownerCalendarLink, (url, kind) =>
+    signLink(publicUrl, secret, { leadId: lead.leadId, incidentId: lead.incidentId, url, kind, now }),
+  );
+}
+
+/**
+ * The same link variables with the targets themselves, untracked: a drill's messages (sinks only)
+ * must not carry links that would mark a real lead re-engaged when someone follows them.
+ */
+export function untrackedLinkVariables(targets: LinkTargets, ownerCalendarLink: string | null): Record<string, string> {
+  return linkVariables(targets, ownerCalendarLink, (url) => url);
+}
+
+function linkVariables(
+  targets: LinkTargets,
+  ownerCalendarLink: string | null,
+  link: (url: string, kind: LinkKind) => string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const add = (names: string[], kind: LinkKind, url: string | null) => {
     if (!url) return;
-    const link = signLink(publicUrl, secret, { leadId: lead.leadId, incidentId: lead.incidentId, url, kind, now });
-    for (const name of names) out[name] = link;
+    const value = link(url, kind);
+    for (const name of names) out[name] = value;
   };
-  const calendar = lead.ownerCalendarLink && isLinkTarget(lead.ownerCalendarLink) ? lead.ownerCalendarLink : targets.calendarLink;
+  const calendar = ownerCalendarLink && isLinkTarget(ownerCalendarLink) ? ownerCalendarLink : targets.calendarLink;
   add(['spec_pack_url'], 'spec', targets.fallbackUrl);
   add(['booking_url', 'calendar_link'], 'booking', calendar);
   add(['comparison_url'], 'comparison', targets.comparisonUrl);
@@ -119,6 +144,7 @@ export class SequenceService {
   readonly #publicUrl: string;
   readonly #targets: LinkTargets;
   readonly #batchSize: number;
+  readonly #sequences: Readonly<Record<string, SequenceDefinition>>;
 
   constructor(deps: {
     db: Database;
@@ -127,7 +153,8 @@ export class SequenceService {
     outbox: Pick<OutboxService, 'dispatch'>;
     secret: InstallationSecret;
     log: Logger;
-    options: { publicUrl: string; targets: LinkTargets; batchSize?: number };
+    /** `sequences`: the playbook's (the built-in SEQUENCES when absent). */
+    options: { publicUrl: string; targets: LinkTargets; batchSize?: number; sequences?: Record<string, SequenceDefinition> };
   }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
@@ -138,6 +165,7 @@ export class SequenceService {
     this.#publicUrl = deps.options.publicUrl;
     this.#targets = deps.options.targets;
     this.#batchSize = deps.options.batchSize ?? SEQUENCE_BATCH;
+    this.#sequences = deps.options.sequences ?? SEQUENCES;
   }
 
   jobHandlers(): JobHandler[] {
@@ -230,7 +258,7 @@ export class SequenceService {
     const stop = (id: string, reason: string) => stops.set(reason, [...(stops.get(reason) ?? []), id]);
 
     for (const d of due) {
-      const plan = planStep(d.sequence, d.step, now);
+      const plan = planStep(d.sequence, d.step, now, this.#sequences);
       if (plan.kind === 'unknown') {
         stop(d.id, `unknown step ${d.sequence}:${d.step}`);
         continue;
