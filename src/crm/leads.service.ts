@@ -154,6 +154,8 @@ export class LeadService {
         value: num(e.value),
         properties: fromDbJson<Record<string, unknown>>(e.properties, {}),
         at: toIsoOrNull(num(e.at)),
+        source: e.source,
+        incident_id: e.incident_id,
       })),
     };
   }

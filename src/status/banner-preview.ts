@@ -1,5 +1,6 @@
 import type { Router } from '../app/router.js';
 import { escapeHtml } from '../console/html.js';
+import { BROWSER_EVENTS_PATH, EVENTS_SDK_PATH } from '../crm/events.routes.js';
 import { BANNER_PATH, SDK_PATH } from './banner.routes.js';
 
 /**
@@ -7,7 +8,20 @@ import { BANNER_PATH, SDK_PATH } from './banner.routes.js';
  * and the commander see what buyers see (and the demo shows it). Strict CSP: the script and the
  * banner document come from this origin; the SDK's styles need no inline style.
  */
-export function registerBannerPreview(r: Router, pageName: string): void {
+export function registerBannerPreview(r: Router, pageName: string, eventsKey: string | null = null): void {
+  // With a site key for this origin (crm.events.sites), the page also embeds the events SDK.
+  const events = eventsKey
+    ? `<h2>Intent events</h2>
+<p>The events script is embedded too. These buttons send intent events; they are kept in this browser while Keepwarm is unreachable and delivered once when it is back (see Events in the console).</p>
+<p><button type="button" data-kw-event="product_viewed" data-kw-product="Chiller X200">View Chiller X200</button>
+<button type="button" data-kw-event="cart_updated" data-kw-product="Chiller X200" data-kw-value="18500">Add to cart ($18,500)</button>
+<button type="button" data-kw-event="demo_booked">Book a demo</button></p>
+<pre>${escapeHtml(`<script src="${EVENTS_SDK_PATH}" data-key="${eventsKey}" async></script>`)}</pre>
+`
+    : '';
+  const eventsScript = eventsKey
+    ? `<script src="${EVENTS_SDK_PATH}" data-key="${escapeHtml(eventsKey)}" data-endpoints="${BROWSER_EVENTS_PATH}" async></script>\n`
+    : '';
   const body = `<!doctype html>
 <html lang="en">
 <head>
@@ -21,9 +35,9 @@ export function registerBannerPreview(r: Router, pageName: string): void {
 <p>This page stands in for a showroom page. It embeds the banner script with one tag:</p>
 <pre>${escapeHtml(`<script src="${SDK_PATH}" data-urls="${BANNER_PATH}" async></script>`)}</pre>
 <p>While an incident is open, the banner appears above; it leaves when the incident is resolved. It checks every 10 seconds here.</p>
-</main>
+${events}</main>
 <script src="${SDK_PATH}" data-urls="${BANNER_PATH}" data-poll="10" async></script>
-</body>
+${eventsScript}</body>
 </html>
 `;
   r.route({

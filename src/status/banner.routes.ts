@@ -24,9 +24,9 @@ interface RenderedBanner {
   doc: RenderedDocument;
 }
 
-/** The shipped SDK file, read once, with its ETag and headers. */
-export function loadSdk(): RenderedDocument {
-  const body = readFileSync(fileURLToPath(new URL('../../web/sdk/keepwarm-banner.js', import.meta.url)));
+/** A shipped SDK file (web/sdk/), read once, with its ETag and headers. */
+export function loadSdk(file = 'keepwarm-banner.js'): RenderedDocument {
+  const body = readFileSync(fileURLToPath(new URL(`../../web/sdk/${file}`, import.meta.url)));
   const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
   const gzip = gzipSync(body, { level: 9 });
   const common = {
