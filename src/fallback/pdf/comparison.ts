@@ -6,6 +6,7 @@
  */
 import type { CatalogCategory, CatalogProduct } from '../../catalog/product.js';
 import { escapeHtml } from '../../console/html.js';
+import { defuseCsvCell } from '../../core/csv.js';
 import { A4, FONT, FONT_BOLD, formatGeneratedAt, PdfWriter } from './document.js';
 import { formatAttributeValue, formatAvailability, formatPrice } from './format.js';
 import type { RenderedPdf } from './spec-sheet.js';
@@ -71,14 +72,8 @@ export function renderComparisonHtml(matrix: ComparisonMatrix): string {
   ].join('\n');
 }
 
-/**
- * A spreadsheet opens a cell starting with = + - @ (or a tab or carriage return, which some
- * strip first) as a formula: such cells get a leading apostrophe so they stay text (OWASP's
- * advice for CSV injection). "-5" becomes "'-5" too: a comparison sheet is for reading.
- */
-export function defuseCsvCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
+/** Formula-looking cells are defused ("-5" becomes "'-5" too: a comparison sheet is for reading). */
+export { defuseCsvCell };
 
 function csvField(value: string): string {
   const safe = defuseCsvCell(value);
