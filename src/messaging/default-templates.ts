@@ -372,6 +372,36 @@ Meanwhile the catalog, spec sheets and order form are available at {{ fallback_u
 
 Next update by {{ next_update_at | date: "%H:%M UTC" }}.`,
   },
+  // Incident report deadline (src/reports): a reminder before it, an escalation when it passes.
+  {
+    key: 'slack.report_reminder',
+    channel: 'slack',
+    purpose: 'transactional',
+    name: 'Incident report reminder (internal)',
+    description: 'Tells the team the incident report is due soon and not published yet.',
+    body: `Reminder: the incident report for *{{ incident_name }}* is due by {{ due_at | date: "%H:%M UTC on %b %-d" }} and is not published yet.
+Write the root cause and actions and publish it here: {{ console_url }}`,
+  },
+  {
+    key: 'slack.report_escalation',
+    channel: 'slack',
+    purpose: 'transactional',
+    name: 'Incident report escalation (internal)',
+    description: 'The incident report deadline passed with no report published: calls in the backup role.',
+    body: `Escalation for the {{ backup_role }} on call: the incident report for *{{ incident_name }}* was due by {{ due_at | date: "%H:%M UTC on %b %-d" }} and is still not published.
+Please finish and publish it: {{ console_url }}`,
+  },
+  {
+    key: 'email.report_escalation',
+    channel: 'email',
+    purpose: 'transactional',
+    name: 'Incident report escalation email (internal)',
+    description: 'Sent to every user with the backup role when the incident report deadline passes.',
+    subject: 'Overdue: incident report for {{ incident_name }}',
+    body: `<p>The incident report for <strong>{{ incident_name }}</strong> was due by {{ due_at | date: "%H:%M UTC on %b %-d" }} and has not been published.</p>
+<p>You receive this as {{ backup_role }}. Please finish the root cause and actions and publish it:</p>
+<p><a href="{{ console_url }}">{{ console_url }}</a></p>`,
+  },
   // Draft skeletons (src/status/drafter): a first draft the commander edits before publishing.
   {
     key: 'status.draft_investigating',

@@ -15,6 +15,8 @@ export interface PageLinks {
   subscribe: string;
   /** The form's origin, for the CSP's form-action. */
   subscribeOrigin: string;
+  /** Where published incident reports live on the live server (`<reports>/<id>/report`); a postmortem links there. */
+  reports?: string;
 }
 
 export interface PageInput {
@@ -125,7 +127,25 @@ function Components({ summary, uptime }: { summary: PageInput['summary']; uptime
   return <div class="card components">{rows}</div>;
 }
 
-function Incident({ incident, level }: { incident: SiteIncident; level: 'h3' }): SafeHtml {
+/** A postmortem update links the published incident report (served live by Keepwarm). */
+function ReportLink({
+  update,
+  incidentId,
+  reports,
+}: {
+  update: { status: string };
+  incidentId: string;
+  reports: string | undefined;
+}): SafeHtml {
+  if (update.status !== 'postmortem' || !reports) return <Fragment />;
+  return (
+    <p class="report-link">
+      <a href={`${reports}/${encodeURIComponent(incidentId)}/report`}>Read the incident report</a>
+    </p>
+  );
+}
+
+function Incident({ incident, level, reports }: { incident: SiteIncident; level: 'h3'; reports?: string | undefined }): SafeHtml {
   return (
     <article class={`card incident impact-${incident.impact}`} id={`incident-${incident.id}`}>
       {h(level, null, incident.name)}
@@ -137,13 +157,14 @@ function Incident({ incident, level }: { incident: SiteIncident; level: 'h3' }):
         <div class="update" id={`update-${u.id}`}>
           <strong>{STATUS_LABELS[u.status]}</strong> <span class="muted">— {<Time at={u.at} />}</span>
           <p>{u.body}</p>
+          <ReportLink update={u} incidentId={incident.id} reports={reports} />
         </div>
       ))}
     </article>
   );
 }
 
-function PastIncidents({ incidents }: { incidents: SiteIncident[] }): SafeHtml {
+function PastIncidents({ incidents, reports }: { incidents: SiteIncident[]; reports?: string | undefined }): SafeHtml {
   const past = incidents.filter((i) => !i.open);
   if (past.length === 0) return <p class="muted">No incidents in the last 90 days.</p>;
   const byDay = new Map<string, SiteIncident[]>();
@@ -166,6 +187,7 @@ function PastIncidents({ incidents }: { incidents: SiteIncident[] }): SafeHtml {
                 <div class="update">
                   <strong>{STATUS_LABELS[u.status]}</strong> <span class="muted">— {<Time at={u.at} />}</span>
                   <p>{u.body}</p>
+                  <ReportLink update={u} incidentId={i.id} reports={reports} />
                 </div>
               ))}
             </div>
@@ -212,7 +234,7 @@ export function StatusPage(input: PageInput): SafeHtml {
             <section id="open-incidents">
               <h2>Current incidents</h2>
               {open.map((i) => (
-                <Incident incident={i} level="h3" />
+                <Incident incident={i} level="h3" reports={links.reports} />
               ))}
             </section>
           ) : null}
@@ -222,7 +244,7 @@ export function StatusPage(input: PageInput): SafeHtml {
           </section>
           <section id="past-incidents">
             <h2>Past incidents</h2>
-            <PastIncidents incidents={input.incidents} />
+            <PastIncidents incidents={input.incidents} reports={links.reports} />
           </section>
           <section id="subscribe" class="card">
             <h2>Get updates</h2>

@@ -65,6 +65,8 @@ export function siteLinks(publicUrl: string, mode: SiteInput['mode']): PageLinks
     summaryJson: live ? '/api/v2/summary.json' : 'api/v2/summary.json',
     subscribe: `${publicUrl}/status/subscribe`,
     subscribeOrigin: new URL(publicUrl).origin,
+    // Published incident reports are served live by Keepwarm (src/reports), also for a static copy of the page.
+    reports: live ? '/status/incidents' : `${publicUrl}/status/incidents`,
   };
 }
 
