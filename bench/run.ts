@@ -9,11 +9,16 @@ import { cadenceReplay } from './cadence-replay.js';
 import { crmDeclare } from './crm-declare.js';
 import { crmImport } from './crm-import.js';
 import { detectionLatency } from './detection-latency.js';
+import { drillAck } from './drill-ack.js';
+import { eventIngest } from './event-ingest.js';
 import { fanout } from './fanout.js';
 import { cleanupNow } from './lib/process.js';
 import { type Benchmark, BenchUnavailable } from './lib/types.js';
+import { mirrorBuild } from './mirror-build.js';
+import { mirrorIncremental } from './mirror-incremental.js';
 import { probeScale } from './probe-scale.js';
 import { publishLatency } from './publish-latency.js';
+import { report } from './report.js';
 import { specPdf } from './spec-pdf.js';
 import { statusSurge } from './status-surge.js';
 
@@ -22,11 +27,16 @@ export const BENCHMARKS: readonly Benchmark[] = [
   fanout,
   probeScale,
   detectionLatency,
+  drillAck,
   cadenceReplay,
   publishLatency,
   crmDeclare,
   crmImport,
+  eventIngest,
   specPdf,
+  mirrorBuild,
+  mirrorIncremental,
+  report,
 ];
 
 function listKnown(out: (line: string) => void): void {

@@ -9,10 +9,11 @@ import { CatalogIndexCache } from '../catalog/api/catalog-http.js';
 import { registerCatalogRoutes } from '../catalog/snapshots.routes.js';
 import { renderDocument } from '../console/html.js';
 import { ErrorPage } from '../console/layout.js';
+import { registerCreditRoutes } from '../credits/credits.routes.js';
 import { registerConnectorRoutes } from '../crm/connectors/connectors.routes.js';
 import { registerCrmConsole } from '../crm/console/crm.console.js';
 import { registerConversationRoutes } from '../crm/conversations/conversations.routes.js';
-import { registerEventRoutes } from '../crm/events.routes.js';
+import { previewEventsKey, registerEventRoutes } from '../crm/events.routes.js';
 import { registerLeadRoutes } from '../crm/leads.routes.js';
 import { registerLinkRoutes } from '../crm/links.routes.js';
 import { registerTaskRoutes } from '../crm/outage/tasks.routes.js';
@@ -23,7 +24,9 @@ import { registerDetectionConsole } from '../detection/detection.console.js';
 import { registerDetectionRoutes } from '../detection/detection.routes.js';
 import { registerIntakeRoutes } from '../detection/intake/intake.routes.js';
 import { registerMonitorRoutes } from '../detection/monitors.routes.js';
+import { registerDrillRoutes } from '../drills/drills.routes.js';
 import { registerFlagRoutes } from '../fallback/flags/flags.routes.js';
+import { registerMirrorRoutes } from '../fallback/mirror/mirror.routes.js';
 import { registerOrderRoutes } from '../fallback/orders/orders.routes.js';
 import { registerComponentConsole } from '../incidents/components.console.js';
 import { registerComponentRoutes } from '../incidents/components.routes.js';
@@ -35,6 +38,10 @@ import { registerMessageConsole } from '../messaging/messages.console.js';
 import { registerMessageRoutes } from '../messaging/messages.routes.js';
 import { registerTemplateConsole } from '../messaging/templates.console.js';
 import { registerTemplateRoutes } from '../messaging/templates.routes.js';
+import { registerPlaybookRoutes } from '../playbook/playbook.routes.js';
+import { registerPrivacyRoutes } from '../privacy/privacy.routes.js';
+import { registerReportConsole } from '../reports/report.console.js';
+import { registerReportRoutes } from '../reports/report.routes.js';
 import { BannerServer } from '../status/banner.routes.js';
 import { registerBannerPreview } from '../status/banner-preview.js';
 import { registerBroadcastRoutes } from '../status/broadcast.routes.js';
@@ -133,7 +140,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerComponentRoutes(scoped, services.components);
     registerIncidentRoutes(scoped, services.incidents, (actor, id, input) => services.broadcast.publish(actor, id, input));
     registerBroadcastRoutes(scoped, services.broadcast);
-    registerBannerPreview(scoped, config.status.pageName);
+    registerBannerPreview(scoped, config.status.pageName, previewEventsKey(config));
     registerAuditRoutes(scoped, services.db);
     registerJobRoutes(scoped, services.db, services.clock);
     registerComponentConsole(scoped, services.components);
@@ -151,6 +158,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerSubscriberRoutes(scoped, services);
     registerSubscriberConsole(scoped, services);
     registerCadenceRoutes(scoped, services.cadence);
+    registerPlaybookRoutes(scoped, services.playbook);
     registerPublishRoutes(scoped, services.statusPublisher);
     registerConnectorRoutes(scoped, services.connectors);
     registerTaskRoutes(scoped, services.crmOutage);
@@ -162,11 +170,23 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerOwnerRoutes(scoped, services);
     registerDrafterRoutes(scoped, services.drafter);
     registerLeadRoutes(scoped, services.leads);
-    registerEventRoutes(scoped, services.intentEvents);
-    registerConversationRoutes(scoped, services.conversations, services.clock);
+    registerEventRoutes(scoped, services);
+    registerConversationRoutes(
+      scoped,
+      services.conversations,
+      services.clock,
+      {},
+      new Set(config.fallback.orderOrigins.map((o) => o.replace(/\/$/, ''))),
+    );
     registerLinkRoutes(scoped, services.links);
     registerCatalogRoutes(scoped, services.catalog);
     registerOrderRoutes(scoped, services);
+    registerMirrorRoutes(scoped, services);
+    registerDrillRoutes(scoped, services.drills, services.clock, config.drill.holdSeconds);
+    registerPrivacyRoutes(scoped, services.privacy);
+    registerReportRoutes(scoped, services.reports);
+    registerReportConsole(scoped, services.reports);
+    registerCreditRoutes(scoped, services.credits, services.clock);
     registerCatalogApiRoutes(
       scoped,
       new CatalogIndexCache({

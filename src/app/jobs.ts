@@ -12,10 +12,15 @@ export function jobHandlers(services: Services): JobHandler[] {
     ...services.detection.jobHandlers(),
     ...services.subscribers.jobHandlers(),
     ...services.cadence.jobHandlers(),
+    ...services.playbook.jobHandlers(),
     ...services.statusPublisher.jobHandlers(),
+    ...services.mirror.jobHandlers(),
+    ...services.drills.jobHandlers(),
     ...services.connectors.jobHandlers(),
     ...services.crmOutage.jobHandlers(),
     ...services.sequences.jobHandlers(),
+    ...services.privacy.jobHandlers(),
+    ...services.reports.jobHandlers(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),
@@ -33,6 +38,8 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.db.tx(async (trx) => {
     await services.jobs.scheduleRecurring(trx, PURGE_SESSIONS, HOUR);
     await services.detection.scheduleRecurring(trx);
+    await services.playbook.scheduleRecurring(trx);
+    await services.privacy.scheduleRecurring(trx);
   });
 }
 

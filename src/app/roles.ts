@@ -43,6 +43,17 @@ export const PERMISSIONS = {
   /** Offline purchase orders from the fallback mirror: the console list, and marking them acknowledged / converted. */
   'orders.read': ['admin', 'commander', 'sales', 'marketing'],
   'orders.write': ['admin', 'commander', 'sales'],
+  /** Retention settings, and exporting or erasing everything held about a person (src/privacy). */
+  'privacy.manage': ['admin'],
+  /** SLA credits: the ledger and queue; computing proposals; policies and customer plans; the billing export. */
+  'credits.read': ['admin', 'commander', 'sales', 'legal'],
+  'credits.compute': ['admin', 'commander', 'legal'],
+  'credits.configure': ['admin', 'legal'],
+  'credits.export': ['admin', 'legal'],
+  /** Approve or reject a proposed credit up to its policy's approval threshold… */
+  'credits.approve': ['admin', 'sales', 'legal'],
+  /** …and above it. */
+  'credits.approve_above_threshold': ['admin', 'legal'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { createServices, type Services } from '../app/services.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import { systemClock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
 
 export interface CommonOptions {
   port?: string;
@@ -37,6 +42,19 @@ export function configFrom(
       ...extraOverrides,
     },
   });
+}
+
+/** Run a command against the configured database (migrated first) with every service wired. */
+export async function withServices<T>(options: CommonOptions, fn: (s: Services) => Promise<T>): Promise<T> {
+  const config = configFrom(options);
+  const log = createLogger(options.logLevel ?? 'warn');
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+    return await fn(createServices({ config, db, clock: systemClock, log }));
+  } finally {
+    await db.close();
+  }
 }
 
 /** Exit codes: 0 ok, 1 the command failed, 2 invalid usage or configuration. */

@@ -3,33 +3,25 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Actor } from '../app/actor.js';
 import { ROLES } from '../app/roles.js';
 import { launch, PROCESS_ROLES, type ProcessRole, stopOnSignals } from '../app/runtime.js';
-import { createServices } from '../app/services.js';
 import { registerCatalogApiCommand } from '../catalog/api/catalog-api.command.js';
-import { systemClock } from '../core/clock.js';
 import { newSecret } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
+import { registerCreditCommands } from '../credits/credits.command.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { registerDrillCommand } from '../drills/drill.command.js';
+import { registerPlaybookCommands } from '../playbook/playbook.command.js';
+import { registerPrivacyCommands } from '../privacy/privacy.cli.js';
+import { registerReportCommand } from '../reports/report.command.js';
 import { registerAgentCommand } from './agent.js';
 import { registerCatalogCommands } from './catalog.js';
-import { type CommonOptions, configFrom, reportFailure, withCommonOptions } from './common.js';
+import { type CommonOptions, configFrom, reportFailure, withCommonOptions, withServices } from './common.js';
 import { runDemo } from './demo.js';
 import { registerEdgeCommands } from './edge.js';
+import { registerFallbackCommands } from './fallback.js';
 import { registerImportCommands } from './import.js';
 
 const CLI_ACTOR: Actor = { type: 'system', id: null, name: 'keepwarm CLI', role: 'admin', ip: null };
-
-async function withServices<T>(options: CommonOptions, fn: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
-  const config = configFrom(options);
-  const log = createLogger(options.logLevel ?? 'warn');
-  const db = openDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(db);
-    return await fn(createServices({ config, db, clock: systemClock, log }));
-  } finally {
-    await db.close();
-  }
-}
 
 export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Command {
   const out = (line: string) => io.stdout.write(`${line}\n`);
@@ -112,8 +104,14 @@ export function buildProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS
   registerAgentCommand(program, io);
   registerImportCommands(program, io);
   registerCatalogCommands(program, io);
+  registerFallbackCommands(program, io);
+  registerDrillCommand(program, io);
   registerEdgeCommands(program, io);
+  registerPlaybookCommands(program, io);
   registerCatalogApiCommand(program, io);
+  registerPrivacyCommands(program, io);
+  registerCreditCommands(program, io);
+  registerReportCommand(program, io);
 
   withCommonOptions(program.command('demo'))
     .description('run the demo on embedded SQLite under ./data/demo, with seeded users and components')

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { loadPlaybook } from '../playbook/load.js';
+import { formatProblem as formatPlaybookProblem, type Playbook, PlaybookError } from '../playbook/playbook.js';
 
 /**
  * The one configuration object. It is read from an optional YAML file, then the environment,
@@ -21,6 +23,40 @@ const bool = z.preprocess(
   z.boolean({ error: 'expected true or false' }),
 );
 
+/** A retention period in whole days; 0 or null (empty) keeps the data. Parsed as null for "keep". */
+export const retentionDays = z.preprocess(
+  (v) => (v === null || (typeof v === 'string' && v.trim() === '') ? null : v),
+  z.coerce
+    .number({ error: 'expected a whole number of days (0 keeps the data)' })
+    .int('expected a whole number of days (0 keeps the data)')
+    .min(0, 'expected 0 (keep) or more days')
+    .max(3650, 'expected at most 3650 days (10 years); 0 keeps the data')
+    .nullable()
+    .transform((n) => (n === 0 ? null : n)),
+);
+
+/** A static target something is published to: a folder a web server serves, or an S3-compatible bucket. */
+const publishTarget = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('folder'),
+    name: z.string().min(1),
+    /** Folder a web server serves; written atomically (a reader never sees half an update). */
+    path: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('s3'),
+    name: z.string().min(1),
+    bucket: z.string().min(1),
+    prefix: z.string().default(''),
+    region: z.string().default('us-east-1'),
+    /** S3-compatible endpoint (MinIO, R2, …); AWS otherwise. */
+    endpoint: z.url().optional(),
+    forcePathStyle: bool.default(false),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+  }),
+]);
+
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1, 'expected a folder path').default('./data'),
   databaseUrl: z
@@ -34,6 +70,8 @@ export const configSchema = z.strictObject({
   publicUrl: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   trustProxy: bool.default(false),
+  /** The playbook file (default playbooks/showroom.yaml; the built-in playbook when that is absent). */
+  playbook: z.string().min(1).optional(),
   status: z
     .strictObject({
       pageName: z.string().min(1).default('Showroom status'),
@@ -41,44 +79,16 @@ export const configSchema = z.strictObject({
       /** Where buyers go while the showroom is down (the banner's link); messaging.variables.fallback_url otherwise. */
       fallbackUrl: z.url().optional(),
       /** Static targets the status page, feeds, JSON and banner are published to on every change. */
-      targets: z
-        .array(
-          z.discriminatedUnion('type', [
-            z.strictObject({
-              type: z.literal('folder'),
-              name: z.string().min(1),
-              /** Folder a web server serves; written atomically (a reader never sees half an update). */
-              path: z.string().min(1),
-            }),
-            z.strictObject({
-              type: z.literal('s3'),
-              name: z.string().min(1),
-              bucket: z.string().min(1),
-              prefix: z.string().default(''),
-              region: z.string().default('us-east-1'),
-              /** S3-compatible endpoint (MinIO, R2, …); AWS otherwise. */
-              endpoint: z.url().optional(),
-              forcePathStyle: bool.default(false),
-              accessKeyId: z.string().min(1).optional(),
-              secretAccessKey: z.string().min(1).optional(),
-            }),
-          ]),
-        )
-        .default([]),
+      targets: z.array(publishTarget).default([]),
+      /** Deprecated: the playbook's `cadence` section. Still honoured, over the playbook. */
       cadence: z
         .strictObject({
-          /** The first public update is due this long after declaration. */
-          acknowledgeMinutes: z.coerce.number().positive().default(15),
-          /** The promised interval between public updates (what the status page says). */
-          promiseMinutes: z.coerce.number().positive().default(60),
-          /** The team's own target interval (reminders aim at it). */
-          targetMinutes: z.coerce.number().positive().default(30),
-          /** Remind the commander this long before an update is due. */
-          remindMinutesBefore: z.coerce.number().min(0).default(5),
-          /** Role escalated to when a deadline passes with no update. */
-          backupRole: z.enum(['admin', 'commander', 'marketing', 'sales', 'legal', 'viewer']).default('admin'),
-          /** Publish a pre-approved holding update at the deadline so no gap exceeds the promise. */
-          holdingUpdates: bool.default(false),
+          acknowledgeMinutes: z.coerce.number().positive().optional(),
+          promiseMinutes: z.coerce.number().positive().optional(),
+          targetMinutes: z.coerce.number().positive().optional(),
+          remindMinutesBefore: z.coerce.number().min(0).optional(),
+          backupRole: z.enum(['admin', 'commander', 'marketing', 'sales', 'legal', 'viewer']).optional(),
+          holdingUpdates: bool.optional(),
         })
         .prefault({}),
       drafter: z
@@ -173,14 +183,13 @@ export const configSchema = z.strictObject({
   webhooks: z.array(z.strictObject({ name: z.string().min(1), url: z.url(), secret: z.string().min(24) })).default([]),
   detection: z
     .strictObject({
-      /** What a confirmed outage does: declare an incident, suggest one to the commander, or nothing. */
-      declare: z.enum(['auto', 'suggest', 'off']).default('suggest'),
-      /** A suggestion nobody confirms or dismisses is declared after this long. */
-      confirmWithinMinutes: z.coerce.number().positive().default(5),
+      /** Deprecated here (the playbook's detection section); still honoured, over the playbook. */
+      declare: z.enum(['auto', 'suggest', 'off']).optional(),
+      confirmWithinMinutes: z.coerce.number().positive().optional(),
+      failuresToDown: z.coerce.number().int().min(1).max(20).optional(),
+      successesToUp: z.coerce.number().int().min(1).max(20).optional(),
       /** Region name of the probes this process runs itself (the monitor role). */
       region: z.string().min(1).default('local'),
-      failuresToDown: z.coerce.number().int().min(1).max(20).default(2),
-      successesToUp: z.coerce.number().int().min(1).max(20).default(2),
       /** Alert intake: label rules mapping alerts to components (first match wins). */
       rules: z
         .array(
@@ -209,11 +218,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   crm: z
     .strictObject({
-      /**
-       * Tier rules, in order: the first whose every condition holds decides the lead's tier.
-       * Default: the playbook's matrix (Tier A demo today and > $25K ARR potential; Tier B recent
-       * product views or cart activity and $5K–$25K; Tier C the rest).
-       */
+      /** Deprecated: the playbook's crm.tiers. Still honoured, over the playbook. */
       tiers: z
         .array(
           z.strictObject({
@@ -235,19 +240,10 @@ export const configSchema = z.strictObject({
               .default({}),
           }),
         )
-        .default([
-          { name: 'demo today, ARR over $25K', tier: 'A', when: { demoToday: true, arrAbove: 25_000 } },
-          {
-            name: 'recent views or cart, $5K-$25K',
-            tier: 'B',
-            when: { activeWithinDays: 7, arrAtLeast: 5_000, arrAtMost: 25_000 },
-          },
-          { name: 'rest of the pipeline', tier: 'C', when: {} },
-        ]),
-      /** Owner tasks also for accounts above this ARR (dollars) or with a demo scheduled. */
-      taskArrAbove: z.coerce.number().min(0).default(10_000),
-      /** Tier A "call now" tasks are due this long after declaration. */
-      callWithinMinutes: z.coerce.number().positive().default(15),
+        .optional(),
+      /** Deprecated: the playbook's crm.taskArrAbove and crm.callWithin. Still honoured, over the playbook. */
+      taskArrAbove: z.coerce.number().min(0).optional(),
+      callWithinMinutes: z.coerce.number().positive().optional(),
       /** Custom CSV header → lead field mapping, on top of the HubSpot and Salesforce names. */
       importMapping: z.record(z.string(), z.string()).default({}),
       /** The team's CRM receives tag changes in batches (Standard Webhooks signed). */
@@ -259,6 +255,32 @@ export const configSchema = z.strictObject({
           accessToken: z.string().min(8).optional(),
         })
         .prefault({}),
+      /** The browser SDK's event buffer (web/sdk/keepwarm-events.js): public per-site keys, limits. */
+      events: z
+        .strictObject({
+          sites: z
+            .array(
+              z.strictObject({
+                name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a short name: a-z, 0-9 and -'),
+                /** Public (it is in the page): it only lets pages of the origins below post events. */
+                key: z
+                  .string()
+                  .regex(/^pk_[A-Za-z0-9_-]{16,100}$/, 'expected pk_ followed by at least 16 letters, digits, _ or -'),
+                /** Showroom origins (scheme://host[:port]) whose pages may post with this key. */
+                origins: z
+                  .array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'expected an origin: scheme://host[:port], no path'))
+                  .min(1, 'expected at least one origin'),
+              }),
+            )
+            .default([])
+            .refine((sites) => new Set(sites.map((s) => s.key)).size === sites.length, 'two sites share a key')
+            .refine((sites) => new Set(sites.map((s) => s.name)).size === sites.length, 'two sites share a name'),
+          /** Batches a minute per client address (IPv6: per /64), per process. */
+          perClientPerMinute: z.coerce.number().int().min(1).default(120),
+          /** Batches a minute per site key, per process. */
+          perSitePerMinute: z.coerce.number().int().min(1).default(12_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   fallback: z
@@ -267,6 +289,60 @@ export const configSchema = z.strictObject({
       orderOrigins: z.array(z.string()).default([]),
       /** Where offline purchase orders are emailed (template email.offline_order); unset: stored and shown in the console only. */
       salesEmail: z.email({ error: 'expected an email address' }).optional(),
+      /** The backup catalog's public address (sitemap, spec sheets, links); status.fallbackUrl otherwise. */
+      mirrorUrl: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
+      /** The backup catalog's title; "<status.pageName>: backup catalog" otherwise. */
+      title: z.string().min(1).max(120).optional(),
+      /** Contact links on every mirror page and spec sheet (salesEmail by default). */
+      contactEmail: z.email({ error: 'expected an email address' }).optional(),
+      contactPhone: z
+        .string()
+        .regex(/^\+?[0-9 ().\-/]{5,30}$/, 'expected a phone number (digits, spaces, +, -, ( ) and dots)')
+        .optional(),
+      /** Spec sheets, product packs and comparison PDFs in the mirror. */
+      pdfs: bool.default(true),
+      /** Rebuild and republish the mirror whenever the catalog changes. */
+      autoPublish: bool.default(true),
+      /** Where the mirror is published (folders, S3-compatible buckets), with flags.json beside it. */
+      targets: z.array(publishTarget).default([]),
+      /** Published versions a folder target keeps besides the live one. */
+      keepVersions: z.coerce.number().int().min(1).max(50).default(3),
+    })
+    .prefault({}),
+  privacy: z
+    .strictObject({
+      /** Days each kind of personal data is kept before the purge job removes it (0 or null: keep). */
+      retention: z
+        .strictObject({
+          messageBodiesDays: retentionDays.default(90),
+          beaconsDays: retentionDays.default(30),
+          eventsDays: retentionDays.default(180),
+          conversationsDays: retentionDays.default(90),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  drill: z
+    .strictObject({
+      /** A staging showroom to drill (instead of the demo's): its control endpoint and the components of each scenario. */
+      staging: z
+        .strictObject({
+          name: z.string().min(1).default('staging'),
+          /** POST {url}/break and {url}/restore with {"scenario": …} and the bearer token. */
+          url: z.url({ error: 'expected the control endpoint, an absolute http(s) URL' }),
+          token: z.string().min(8, 'expected the control token (at least 8 characters)'),
+          components: z
+            .strictObject({
+              cdn: z.array(z.string().min(1)).optional(),
+              api: z.array(z.string().min(1)).optional(),
+              auth: z.array(z.string().min(1)).optional(),
+              'third-party': z.array(z.string().min(1)).optional(),
+            })
+            .prefault({}),
+        })
+        .optional(),
+      /** How long a drill keeps the entry point broken (seconds) unless the drill says otherwise. */
+      holdSeconds: z.coerce.number().int().min(10).max(3600).default(90),
     })
     .prefault({}),
   web: z
@@ -286,11 +362,38 @@ export const configSchema = z.strictObject({
 
 export type ConfigInput = z.input<typeof configSchema>;
 type ParsedConfig = z.output<typeof configSchema>;
-export type Config = Omit<ParsedConfig, 'databaseUrl' | 'publicUrl'> & {
+
+/** Settings that moved to the playbook: still read from the config (over the playbook), never exposed by it. */
+const MOVED_TO_PLAYBOOK = {
+  'status.cadence.acknowledgeMinutes': 'cadence.acknowledgeWithin',
+  'status.cadence.promiseMinutes': 'cadence.promiseEvery',
+  'status.cadence.targetMinutes': 'cadence.targetEvery',
+  'status.cadence.remindMinutesBefore': 'cadence.remindBefore',
+  'status.cadence.backupRole': 'cadence.backupRole',
+  'status.cadence.holdingUpdates': 'cadence.holdingUpdates',
+  'detection.declare': 'detection.declare',
+  'detection.confirmWithinMinutes': 'detection.confirmWithin',
+  'detection.failuresToDown': 'detection.failuresToDown',
+  'detection.successesToUp': 'detection.successesToUp',
+  'crm.tiers': 'crm.tiers',
+  'crm.taskArrAbove': 'crm.taskArrAbove',
+  'crm.callWithinMinutes': 'crm.callWithin',
+} as const;
+
+export type Config = Omit<ParsedConfig, 'databaseUrl' | 'publicUrl' | 'status' | 'detection' | 'crm' | 'playbook'> & {
   databaseUrl: string;
   publicUrl: string;
+  status: Omit<ParsedConfig['status'], 'cadence'>;
+  detection: Omit<ParsedConfig['detection'], 'declare' | 'confirmWithinMinutes' | 'failuresToDown' | 'successesToUp'>;
+  crm: Omit<ParsedConfig['crm'], 'tiers' | 'taskArrAbove' | 'callWithinMinutes'>;
   /** Where the values came from, for messages (file path or null). */
   configFile: string | null;
+  /** The playbook in force: its file's values, with any deprecated config keys above (see MOVED_TO_PLAYBOOK). */
+  playbook: Playbook;
+  /** The playbook's file (absolute), or null for the built-in playbook. */
+  playbookFile: string | null;
+  /** Lines to log once at start: where the playbook came from, deprecated settings in use. */
+  notices: string[];
 };
 
 /** Environment variables and the config key each sets. The README's table is this list. */
@@ -310,6 +413,11 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
   },
   { env: 'KEEPWARM_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info (default), debug, trace, silent.' },
   { env: 'KEEPWARM_TRUST_PROXY', key: 'trustProxy', description: 'Trust X-Forwarded-* from a reverse proxy (default false).' },
+  {
+    env: 'KEEPWARM_PLAYBOOK',
+    key: 'playbook',
+    description: 'Playbook file (default playbooks/showroom.yaml; the built-in playbook when that file is absent).',
+  },
   {
     env: 'KEEPWARM_STATUS_PAGE_NAME',
     key: 'status.pageName',
@@ -377,12 +485,12 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
   {
     env: 'KEEPWARM_CADENCE_PROMISE_MINUTES',
     key: 'status.cadence.promiseMinutes',
-    description: 'Promised interval between public updates (default 60).',
+    description: "Overrides the playbook's cadence.promiseEvery, in minutes.",
   },
   {
     env: 'KEEPWARM_HOLDING_UPDATES',
     key: 'status.cadence.holdingUpdates',
-    description: 'Publish a pre-approved holding update when an update deadline passes (default false).',
+    description: "Overrides the playbook's cadence.holdingUpdates (publish a pre-approved holding update at a missed deadline).",
   },
   {
     env: 'KEEPWARM_DRAFTER_LLM_URL',
@@ -399,12 +507,32 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; description: st
   {
     env: 'KEEPWARM_DETECTION_DECLARE',
     key: 'detection.declare',
-    description: 'Confirmed outages: auto (declare), suggest (commander confirms; default), off.',
+    description: "Overrides the playbook's detection.declare: auto (declare), suggest (commander confirms), off.",
   },
   {
     env: 'KEEPWARM_DETECTION_REGION',
     key: 'detection.region',
     description: 'Region name of the probes this process runs (default local).',
+  },
+  {
+    env: 'KEEPWARM_RETENTION_MESSAGE_BODIES_DAYS',
+    key: 'privacy.retention.messageBodiesDays',
+    description: 'Days message bodies and recipients are kept; delivery facts stay (default 90; 0 keeps them).',
+  },
+  {
+    env: 'KEEPWARM_RETENTION_BEACONS_DAYS',
+    key: 'privacy.retention.beaconsDays',
+    description: 'Days resolved browser-beacon signals are kept (default 30; 0 keeps them).',
+  },
+  {
+    env: 'KEEPWARM_RETENTION_EVENTS_DAYS',
+    key: 'privacy.retention.eventsDays',
+    description: 'Days intent events from the showroom SDK are kept (default 180; 0 keeps them).',
+  },
+  {
+    env: 'KEEPWARM_RETENTION_CONVERSATIONS_DAYS',
+    key: 'privacy.retention.conversationsDays',
+    description: 'Days conversations and inbound texts are kept (default 90; 0 keeps them).',
   },
   {
     env: 'KEEPWARM_WEB_PROCESSES',
@@ -483,8 +611,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   } else if (existsSync(join(cwd, 'keepwarm.yaml'))) {
     file = join(cwd, 'keepwarm.yaml');
   }
+  let fileLayer: Record<string, unknown> = {};
   if (file && existsSync(file)) {
     const layer = readFileLayer(file, problems);
+    // A copy: the layers below merge into the same objects.
+    fileLayer = structuredClone(layer);
     for (const [key, value] of Object.entries(layer)) {
       if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof raw[key] === 'object') {
         raw[key] = { ...(raw[key] as object), ...value };
@@ -524,15 +655,75 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       problems.push(`${label}${source ? ` (from ${source})` : ''}: ${message}${gotText}`);
     }
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  let loaded: ReturnType<typeof loadPlaybook> | null = null;
+  try {
+    loaded = loadPlaybook({ path: parsed.success ? parsed.data.playbook : undefined, cwd });
+  } catch (err) {
+    if (!(err instanceof PlaybookError)) throw err;
+    problems.push(...err.problems.map((p) => `playbook ${formatPlaybookProblem(p)}`));
+  }
+  if (problems.length > 0 || !parsed.success || !loaded) throw new ConfigError(problems);
 
-  const value = parsed.data;
+  const { playbook: _file, ...value } = parsed.data;
+  const notices = [loaded.note];
+  const playbook = applyMovedSettings(loaded.playbook, raw, parsed.data, fileLayer, notices);
+  const { cadence: _cadence, ...status } = value.status;
+  const { declare: _d, confirmWithinMinutes: _c, failuresToDown: _f, successesToUp: _s, ...detection } = value.detection;
+  const { tiers: _t, taskArrAbove: _a, callWithinMinutes: _w, ...crm } = value.crm;
   const dataDir = resolve(cwd, value.dataDir);
   const databaseUrl = value.databaseUrl ?? `sqlite:${join(dataDir, 'keepwarm.sqlite')}`;
   const host =
     value.host === '0.0.0.0' || value.host === '::' ? 'localhost' : value.host.includes(':') ? `[${value.host}]` : value.host;
   const publicUrl = (value.publicUrl ?? `http://${host}:${value.port}`).replace(/\/+$/, '');
-  return { ...value, dataDir, databaseUrl, publicUrl, configFile: file };
+  return {
+    ...value,
+    status,
+    detection,
+    crm,
+    dataDir,
+    databaseUrl,
+    publicUrl,
+    configFile: file,
+    playbook,
+    playbookFile: loaded.file,
+    notices,
+  };
+}
+
+/**
+ * The playbook with the deprecated config keys that are set (file, environment, flags or a
+ * command's defaults) on top; a notice for each one set in the config file.
+ */
+function applyMovedSettings(
+  base: Playbook,
+  raw: Record<string, unknown>,
+  parsedConfig: ParsedConfig,
+  fileLayer: Record<string, unknown>,
+  notices: string[],
+): Playbook {
+  const out: Playbook = structuredClone(base);
+  const minutes = (v: unknown) => Number(v) * 60_000;
+  const convert: Partial<Record<keyof typeof MOVED_TO_PLAYBOOK, (v: unknown) => unknown>> = {
+    'status.cadence.acknowledgeMinutes': minutes,
+    'status.cadence.promiseMinutes': minutes,
+    'status.cadence.targetMinutes': minutes,
+    'status.cadence.remindMinutesBefore': minutes,
+    'detection.confirmWithinMinutes': minutes,
+    'crm.callWithinMinutes': minutes,
+  };
+  for (const [key, target] of Object.entries(MOVED_TO_PLAYBOOK) as Array<[keyof typeof MOVED_TO_PLAYBOOK, string]>) {
+    const path = key.split('.');
+    const value = getPath(raw, path);
+    if (value === undefined) continue;
+    const parsed = getPath(parsedConfig, path);
+    if (parsed === undefined) continue;
+    const fn = convert[key];
+    setPath(out as unknown as Record<string, unknown>, target, fn ? fn(parsed) : parsed);
+    if (getPath(fileLayer, path) !== undefined) {
+      notices.push(`config: ${key} is deprecated; set ${target} in the playbook instead (the config value still wins for now)`);
+    }
+  }
+  return out;
 }
 
 function getPath(obj: unknown, path: ReadonlyArray<PropertyKey>): unknown {

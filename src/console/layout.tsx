@@ -32,15 +32,20 @@ export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): Fas
 const NAV: ReadonlyArray<{ href: string; label: string; show: (a: Actor) => boolean }> = [
   { href: '/console/incidents', label: 'Incidents', show: (a) => can(a.role, 'incidents.read') },
   { href: '/console/health', label: 'Health', show: (a) => can(a.role, 'monitors.read') },
+  { href: '/console/drills', label: 'Drills', show: (a) => can(a.role, 'incidents.read') },
   { href: '/console/leads', label: 'Leads', show: (a) => can(a.role, 'leads.read') },
   { href: '/console/tasks', label: 'My tasks', show: (a) => can(a.role, 'tasks.work') },
+  { href: '/console/events', label: 'Events', show: (a) => can(a.role, 'leads.read') },
+  { href: '/console/fallback', label: 'Fallback', show: (a) => can(a.role, 'catalog.read') },
   { href: '/console/orders', label: 'Orders', show: (a) => can(a.role, 'orders.read') },
+  { href: '/console/credits', label: 'Credits', show: (a) => can(a.role, 'credits.read') },
   { href: '/console/components', label: 'Components', show: (a) => can(a.role, 'components.read') },
   { href: '/console/monitors', label: 'Monitors', show: (a) => can(a.role, 'monitors.read') },
   { href: '/console/templates', label: 'Templates', show: (a) => can(a.role, 'templates.read') },
   { href: '/console/outbox', label: 'Outbox', show: (a) => can(a.role, 'messages.read') },
   { href: '/console/subscribers', label: 'Subscribers', show: (a) => can(a.role, 'subscribers.read') },
   { href: '/console/audit', label: 'Audit log', show: (a) => can(a.role, 'audit.read') },
+  { href: '/console/privacy', label: 'Privacy', show: (a) => can(a.role, 'privacy.manage') },
 ];
 
 export function CsrfField({ actor }: { actor: Actor }): SafeHtml {

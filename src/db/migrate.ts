@@ -10,6 +10,15 @@ import * as m007 from './migrations/007-crm.js';
 import * as m008 from './migrations/008-catalog.js';
 import * as m009 from './migrations/009-flags.js';
 import * as m010 from './migrations/010-orders.js';
+import * as m011 from './migrations/011-mirror.js';
+import * as m012 from './migrations/012-events-attribution.js';
+import * as m013 from './migrations/013-credits.js';
+import * as m014 from './migrations/014-playbook.js';
+import * as m015 from './migrations/015-privacy.js';
+import * as m016 from './migrations/016-reports.js';
+import * as m017 from './migrations/017-drills.js';
+import * as m018 from './migrations/018-incident-roles.js';
+import * as m019 from './migrations/019-crm-drills.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -25,6 +34,15 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['008-catalog', m008],
   ['009-flags', m009],
   ['010-orders', m010],
+  ['011-mirror', m011],
+  ['012-events-attribution', m012],
+  ['013-credits', m013],
+  ['014-playbook', m014],
+  ['015-privacy', m015],
+  ['016-reports', m016],
+  ['017-drills', m017],
+  ['018-incident-roles', m018],
+  ['019-crm-drills', m019],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

@@ -185,6 +185,8 @@ export interface MessagesTable {
   sent_at: Millis | null;
   delivered_at: Millis | null;
   provider_status_at: Millis | null;
+  /** When the body and recipient were removed (retention purge or erasure; 015-privacy). */
+  redacted_at: Millis | null;
 }
 
 export interface MessageAttemptsTable {
@@ -384,6 +386,11 @@ export interface IntentEventsTable {
   properties: DbJson;
   at: Millis;
   received_at: Millis;
+  /** `api` (an API token) or `site:<name>` (a showroom site's public key). */
+  source: ColumnType<string, string | undefined, string>;
+  /** The incident whose window (started_at..resolved_at, open: until now) covers `at`. */
+  incident_id: string | null;
+  incident_drill: ColumnType<boolean | number | null, number | null | undefined, number | null>;
 }
 
 export interface TasksTable {
@@ -451,6 +458,66 @@ export interface CatalogProductsTable {
   data: DbJson;
 }
 
+/** A drill: the entry point broken, the milestones, the scorecard (017-drills). */
+export interface DrillsTable {
+  id: string;
+  scenario: string;
+  target: string;
+  state: string;
+  component_ids: DbJson;
+  actor_name: string | null;
+  started_at: Millis;
+  broken_at: Millis | null;
+  hold_ms: number;
+  incident_id: string | null;
+  detected_at: Millis | null;
+  declared_at: Millis | null;
+  acknowledged_at: Millis | null;
+  fallback_live_at: Millis | null;
+  tier_a_task_at: Millis | null;
+  restored_at: Millis | null;
+  finished_at: Millis | null;
+  scorecard: DbJson | null;
+  error: string | null;
+}
+
+/** A fallback mirror build (incremental unless full). */
+export interface MirrorBuildsTable {
+  id: string;
+  snapshot_id: string | null;
+  trigger: string;
+  started_at: Millis;
+  finished_at: Millis | null;
+  full: DbBool;
+  files: number | null;
+  rendered: number | null;
+  reused: number | null;
+  removed: number | null;
+  bytes: number | null;
+  duration_ms: number | null;
+  /** JSON array of strings. */
+  warnings: string | null;
+  error: string | null;
+}
+
+/** A build published to one target. */
+export interface MirrorPublicationsTable {
+  id: string;
+  build_id: string;
+  target: string;
+  type: string;
+  started_at: Millis;
+  finished_at: Millis | null;
+  written: number | null;
+  reused: number | null;
+  deleted: number | null;
+  verified: number | null;
+  bytes: number | null;
+  version: string | null;
+  duration_ms: number | null;
+  error: string | null;
+}
+
 /** Offline purchase orders posted from the fallback mirror. */
 export interface OrdersTable {
   id: string;
@@ -477,6 +544,119 @@ export interface OrdersTable {
   /** Why the sales email was not queued (no address configured, template not approved, …). */
   email_problem: string | null;
   ip_hash: string | null;
+}
+
+/** SLA credits (013-credits). Money is integer cents. */
+export interface SlaPoliciesTable {
+  plan: string;
+  body: DbJson;
+  updated_at: Millis;
+  updated_by: string | null;
+}
+
+export interface AccountPlansTable {
+  account_id: string;
+  plan: string;
+  monthly_fee_cents: number;
+  currency: string;
+  components: DbJson;
+  regions: DbJson;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface CreditsTable {
+  id: string;
+  account_id: string;
+  month: string;
+  state: string;
+  plan: string;
+  currency: string;
+  fee_cents: number;
+  availability_ppm: number;
+  downtime_ms: number;
+  credit_bp: number;
+  capped: DbBool;
+  amount_cents: number;
+  threshold_cents: number;
+  policy: DbJson;
+  incidents: DbJson;
+  computed_at: Millis;
+  decided_at: Millis | null;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_role: string | null;
+  decision_note: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+/** The playbook engine (014-playbook): each incident's checklist and the automatic actions taken. */
+export interface IncidentChecklistTable {
+  incident_id: string;
+  item_id: string;
+  position: number;
+  title: string;
+  role: string;
+  due_after: Millis | null;
+  due_from: string;
+  due_at: Millis | null;
+  complete_on: DbJson;
+  state: string;
+  done_at: Millis | null;
+  done_by_type: string | null;
+  done_by_id: string | null;
+  done_by_name: string | null;
+  done_event_id: string | null;
+  note: string | null;
+  overdue_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface PlaybookActionsTable {
+  incident_id: string;
+  rule: string;
+  action_index: number;
+  trigger_event_id: string;
+  action: string;
+  outcome: string;
+  detail: string;
+  at: Millis;
+}
+
+/** Incident reports (016-reports): what people wrote; the figures are computed when rendered. */
+export interface IncidentReportsTable {
+  incident_id: string;
+  state: string;
+  summary: string | null;
+  root_cause: string;
+  actions: DbJson;
+  revision: number;
+  created_at: Millis;
+  updated_at: Millis;
+  updated_by: string | null;
+  published_at: Millis | null;
+  published_by: string | null;
+}
+
+/** The incident room's roles besides the commander (018-incident-roles). */
+export interface IncidentRolesTable {
+  incident_id: string;
+  /** communications | sales */
+  role: string;
+  user_id: string;
+  assigned_at: Millis;
+  assigned_by: string | null;
+}
+
+/** The tier each lead would get on a drill incident (the leads themselves are left alone). */
+export interface DrillLeadsTable {
+  incident_id: string;
+  lead_id: string;
+  tier: string;
+  rule: string;
+  created_at: Millis;
 }
 
 export interface DB {
@@ -513,6 +693,17 @@ export interface DB {
   catalog_snapshots: CatalogSnapshotsTable;
   catalog_products: CatalogProductsTable;
   orders: OrdersTable;
+  mirror_builds: MirrorBuildsTable;
+  drills: DrillsTable;
+  mirror_publications: MirrorPublicationsTable;
+  sla_policies: SlaPoliciesTable;
+  account_plans: AccountPlansTable;
+  credits: CreditsTable;
+  incident_checklist: IncidentChecklistTable;
+  playbook_actions: PlaybookActionsTable;
+  incident_reports: IncidentReportsTable;
+  incident_roles: IncidentRolesTable;
+  drill_leads: DrillLeadsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;
