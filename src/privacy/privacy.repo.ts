@@ -323,6 +323,8 @@ export async function eraseLocated(
   const { ids, needles } = located;
   const { now } = options;
   const rows = {} as Record<PersonalTable, number>;
+  // A drill's rehearsal tiers name the lead only by id: they go with the lead.
+  for (const batch of chunked(ids.leads)) await ex.deleteFrom('drill_leads').where('lead_id', 'in', batch).execute();
   for (const table of ['intent_events', 'tasks', 'enrollments', 'conversations', 'inbound_messages', 'leads'] as const) {
     rows[table] = await deleteByIds(ex, table, ids[table]);
   }
