@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { STANDARD_ERRORS } from '../../app/openapi.js';
 import type { Router } from '../../app/router.js';
+import { writeRendered } from '../../incidents/statuspage.routes.js';
+import { loadSdk } from '../../status/banner.routes.js';
 import type { FlagService } from './flags.service.js';
 
 const flagValue = z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]);
@@ -17,7 +19,28 @@ const ofrepFailure = z.object({ key: z.string().optional(), errorCode: z.string(
 const ofrepRequest = z.object({ context: z.record(z.string(), z.unknown()).optional() }).optional();
 
 /** OFREP (OpenFeature Remote Evaluation Protocol) endpoints and the console's flag API. */
+/** The showroom's flags script (reads flags.json with safe defaults). */
+export const FLAGS_SDK_PATH = '/sdk/keepwarm-flags.js';
+
 export function registerFlagRoutes(r: Router, flags: FlagService): void {
+  const sdk = loadSdk('keepwarm-flags.js');
+  r.document({
+    method: 'GET',
+    url: FLAGS_SDK_PATH,
+    summary: 'The browser script a showroom embeds to read the kill switches (flags.json) with safe defaults',
+    tags: ['flags', 'public'],
+    access: 'public',
+    responses: {
+      200: { description: 'The script; ETag and a long Cache-Control set', contentType: 'text/javascript' },
+      304: { description: 'Not modified (If-None-Match matched)' },
+    },
+  });
+  r.app.get(FLAGS_SDK_PATH, async (req, reply) => {
+    reply.hijack();
+    writeRendered(req.raw, reply.raw, sdk);
+    return reply;
+  });
+
   r.route({
     method: 'POST',
     url: '/ofrep/v1/evaluate/flags/:key',
@@ -77,7 +100,11 @@ export function registerFlagRoutes(r: Router, flags: FlagService): void {
     access: 'public',
     responses: { 200: { description: 'flags.json', contentType: 'application/json' } },
     async handler({ reply }) {
-      reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache');
+      // Public and read-only: any showroom page may read it (the flags SDK, web/sdk/keepwarm-flags.js).
+      reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('access-control-allow-origin', '*');
       return reply.send(await flags.renderFlagsJson());
     },
   });

@@ -64,6 +64,8 @@ export function createMirrorServer(root: string): Server {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
+        // flags.json is read by the showroom's pages on another origin.
+        ...(file.endsWith('flags.json') && { 'access-control-allow-origin': '*' }),
       });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
