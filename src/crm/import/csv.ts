@@ -3,6 +3,7 @@
  * quotes, CRLF / LF / CR line ends, a UTF-8 byte order mark. Blank lines are skipped. A quote in
  * the middle of an unquoted field is kept as a character (exports from spreadsheets do that).
  */
+import { defuseCsvCell } from '../../core/csv.js';
 
 export class CsvSyntaxError extends Error {
   readonly row: number;
@@ -162,8 +163,7 @@ export function parseCsv(text: string): CsvRecord[] {
 /** One cell for a CSV file: quoted when needed; formula-looking text defused with a leading '. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let s = typeof value === 'string' ? value : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  const s = typeof value === 'string' ? defuseCsvCell(value) : String(value);
   if (/[",\r\n]/.test(s) || s.startsWith("'")) return `"${s.replace(/"/g, '""')}"`;
   return s;
 }
