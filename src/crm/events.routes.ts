@@ -7,8 +7,7 @@ import type { Config } from '../config/config.js';
 import { AppError, tooManyRequests } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { clientKeyOf } from '../detection/beacons/beacons.js';
-import { writeRendered } from '../incidents/statuspage.routes.js';
-import { loadSdk } from '../status/banner.routes.js';
+import { registerSdkRoute } from '../status/banner.routes.js';
 import { registerEventConsole } from './events.console.js';
 import {
   browserBatchSchema,
@@ -267,22 +266,11 @@ export function registerEventRoutes(r: Router, services: Services): void {
   };
   r.app.register(async (scope) => registerBrowserIntake(scope, r, events, settings.sites, limits));
 
-  const sdk = loadSdk('keepwarm-events.js');
-  r.document({
-    method: 'GET',
-    url: EVENTS_SDK_PATH,
+  registerSdkRoute(r, {
+    path: EVENTS_SDK_PATH,
+    file: 'keepwarm-events.js',
     summary: 'The browser script a showroom embeds to buffer intent events through outages (zero dependencies)',
     tags: ['crm', 'public'],
-    access: 'public',
-    responses: {
-      200: { description: 'The script; ETag and a long Cache-Control set', contentType: 'text/javascript' },
-      304: { description: 'Not modified (If-None-Match matched)' },
-    },
-  });
-  r.app.get(EVENTS_SDK_PATH, async (req, reply) => {
-    reply.hijack();
-    writeRendered(req.raw, reply.raw, sdk);
-    return reply;
   });
 
   registerEventConsole(r, events);

@@ -24,6 +24,27 @@ interface RenderedBanner {
   doc: RenderedDocument;
 }
 
+/** Serve a shipped SDK file at `path` (public, ETag and 304, gzip when accepted) and document it. */
+export function registerSdkRoute(r: Router, sdk: { path: string; file: string; summary: string; tags: string[] }): void {
+  const doc = loadSdk(sdk.file);
+  r.document({
+    method: 'GET',
+    url: sdk.path,
+    summary: sdk.summary,
+    tags: sdk.tags,
+    access: 'public',
+    responses: {
+      200: { description: 'The script; ETag and a long Cache-Control set', contentType: 'text/javascript' },
+      304: { description: 'Not modified (If-None-Match matched)' },
+    },
+  });
+  r.app.get(sdk.path, async (req, reply) => {
+    reply.hijack();
+    writeRendered(req.raw, reply.raw, doc);
+    return reply;
+  });
+}
+
 /** A shipped SDK file (web/sdk/), read once, with its ETag and headers. */
 export function loadSdk(file = 'keepwarm-banner.js'): RenderedDocument {
   const body = readFileSync(fileURLToPath(new URL(`../../web/sdk/${file}`, import.meta.url)));

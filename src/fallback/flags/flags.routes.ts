@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { STANDARD_ERRORS } from '../../app/openapi.js';
 import type { Router } from '../../app/router.js';
-import { writeRendered } from '../../incidents/statuspage.routes.js';
-import { loadSdk } from '../../status/banner.routes.js';
+import { registerSdkRoute } from '../../status/banner.routes.js';
 import type { FlagService } from './flags.service.js';
 
 const flagValue = z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]);
@@ -23,22 +22,11 @@ const ofrepRequest = z.object({ context: z.record(z.string(), z.unknown()).optio
 export const FLAGS_SDK_PATH = '/sdk/keepwarm-flags.js';
 
 export function registerFlagRoutes(r: Router, flags: FlagService): void {
-  const sdk = loadSdk('keepwarm-flags.js');
-  r.document({
-    method: 'GET',
-    url: FLAGS_SDK_PATH,
+  registerSdkRoute(r, {
+    path: FLAGS_SDK_PATH,
+    file: 'keepwarm-flags.js',
     summary: 'The browser script a showroom embeds to read the kill switches (flags.json) with safe defaults',
     tags: ['flags', 'public'],
-    access: 'public',
-    responses: {
-      200: { description: 'The script; ETag and a long Cache-Control set', contentType: 'text/javascript' },
-      304: { description: 'Not modified (If-None-Match matched)' },
-    },
-  });
-  r.app.get(FLAGS_SDK_PATH, async (req, reply) => {
-    reply.hijack();
-    writeRendered(req.raw, reply.raw, sdk);
-    return reply;
   });
 
   r.route({

@@ -11,7 +11,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../config/config.js';
 import { liveVersion, newVersionDir, pruneVersions, switchVersion } from '../../status/publish/folder-target.js';
-import { createS3Client, type S3TargetOptions } from '../../status/publish/s3-target.js';
+import { createS3Client, keyPrefix, type S3TargetOptions } from '../../status/publish/s3-target.js';
 import type { ManifestFile, MirrorManifest } from './builder.js';
 
 /** A file published with the build but not part of it (flags.json, the manifest). */
@@ -303,7 +303,7 @@ export class MirrorS3Target implements MirrorTarget {
   constructor(options: S3TargetOptions, client?: S3Client) {
     this.name = options.name;
     this.#bucket = options.bucket;
-    this.#prefix = options.prefix && !options.prefix.endsWith('/') ? `${options.prefix}/` : options.prefix;
+    this.#prefix = keyPrefix(options.prefix);
     this.#client = client ?? createS3Client(options);
   }
 

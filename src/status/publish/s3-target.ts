@@ -30,6 +30,11 @@ export function createS3Client(options: Omit<S3TargetOptions, 'name' | 'bucket' 
   });
 }
 
+/** A bucket prefix as keys start with it: "" or ending in "/". */
+export function keyPrefix(prefix: string): string {
+  return prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
+}
+
 /** Files uploaded at once (the entry documents go after, one by one). */
 const PARALLEL = 6;
 
@@ -49,7 +54,7 @@ export class S3Target implements PublishTarget {
   constructor(options: S3TargetOptions, client?: S3Client) {
     this.name = options.name;
     this.#bucket = options.bucket;
-    this.#prefix = options.prefix && !options.prefix.endsWith('/') ? `${options.prefix}/` : options.prefix;
+    this.#prefix = keyPrefix(options.prefix);
     this.#client = client ?? createS3Client(options);
   }
 
