@@ -182,7 +182,7 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
     registerCatalogRoutes(scoped, services.catalog);
     registerOrderRoutes(scoped, services);
     registerMirrorRoutes(scoped, services);
-    registerDrillRoutes(scoped, services.drills, services.clock, config.drill.holdSeconds);
+    registerDrillRoutes(scoped, services.drills, config.drill.holdSeconds);
     registerPrivacyRoutes(scoped, services.privacy);
     registerReportRoutes(scoped, services.reports);
     registerReportConsole(scoped, services.reports);

@@ -2,34 +2,13 @@ import { CompiledQuery, sql } from 'kysely';
 import { fromDbJson, toDbJson } from '../db/codec.js';
 import type { Dialect, Executor } from '../db/database.js';
 import type { NewRow, Row } from '../db/schema.js';
-import type { StoredLead } from './leads.js';
+import { SCALAR_FIELDS, type StoredLead } from './leads.js';
 
 /** Values per IN (…) list. */
 const LOOKUP_BATCH = 500;
 
-const STORED_COLUMNS = [
-  'id',
-  'external_id',
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'title',
-  'company',
-  'owner_id',
-  'owner_ref',
-  'lifecycle',
-  'crm_status',
-  'source',
-  'arr_potential',
-  'cart_value',
-  'demo_scheduled_at',
-  'last_activity_at',
-  'timezone',
-  'consent_email',
-  'consent_sms',
-  'attributes',
-] as const;
+/** The columns an import compares: the lead's id and owner, its scalar fields, its attributes. */
+const STORED_COLUMNS = ['id', 'owner_id', ...SCALAR_FIELDS, 'attributes'] as const;
 
 type StoredRow = Pick<Row<'leads'>, (typeof STORED_COLUMNS)[number]>;
 

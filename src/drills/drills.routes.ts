@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { STANDARD_ERRORS } from '../app/openapi.js';
 import type { Router } from '../app/router.js';
 import { sendPage } from '../console/layout.js';
-import type { Clock } from '../core/clock.js';
 import { AppError, notFound } from '../core/errors.js';
 import { DrillPage, DrillsPage } from './drills.pages.js';
 import type { DrillService } from './drills.service.js';
@@ -51,7 +50,7 @@ const drillSchema = z.object({
   error: z.string().nullable(),
 });
 
-export function registerDrillRoutes(r: Router, drills: DrillService, _clock: Clock, defaultHoldSeconds: number): void {
+export function registerDrillRoutes(r: Router, drills: DrillService, defaultHoldSeconds: number): void {
   r.route({
     method: 'POST',
     url: '/api/v1/drills',

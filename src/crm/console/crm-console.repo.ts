@@ -77,6 +77,51 @@ export async function tierCounts(ex: Executor, incidentId: string, drill = false
   return Object.fromEntries(rows.map((r) => [r.tier ?? '-', Number(r.n)]));
 }
 
+/** The lead columns every queue row shows, real or drill. */
+const QUEUE_LEAD_COLUMNS = [
+  'leads.id',
+  'leads.first_name',
+  'leads.last_name',
+  'leads.email',
+  'leads.company',
+  'users.name as owner_name',
+  'leads.arr_potential',
+  'leads.demo_scheduled_at',
+] as const;
+
+interface QueueLead {
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  company: string | null;
+  owner_name: string | null;
+  arr_potential: number | string | null;
+  demo_scheduled_at: number | string | null;
+}
+
+function queueLead(
+  r: QueueLead,
+): Pick<QueueRow, 'id' | 'name' | 'email' | 'company' | 'ownerName' | 'arrPotential' | 'demoScheduledAt'> {
+  return {
+    id: r.id,
+    name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.id),
+    email: r.email,
+    company: r.company,
+    ownerName: r.owner_name,
+    arrPotential: r.arr_potential === null ? null : Number(r.arr_potential),
+    demoScheduledAt: r.demo_scheduled_at === null ? null : Number(r.demo_scheduled_at),
+  };
+}
+
+/** Hottest first: a demo soonest, then ARR potential (the same order for real and drill queues). */
+const HOTTEST_FIRST = [
+  sql`case when leads.demo_scheduled_at is null then 1 else 0 end`,
+  sql`leads.demo_scheduled_at`,
+  sql`leads.arr_potential desc`,
+  sql`leads.id`,
+];
+
 /**
  * The leads of one tier of an outage, hottest first (demo soonest, then ARR potential). For a
  * drill, the tier and rule are the drill's; the lead's own outage fields are not shown (a real
@@ -91,34 +136,14 @@ export async function queue(
       .selectFrom('drill_leads')
       .innerJoin('leads', 'leads.id', 'drill_leads.lead_id')
       .leftJoin('users', 'users.id', 'leads.owner_id')
-      .select([
-        'leads.id',
-        'leads.first_name',
-        'leads.last_name',
-        'leads.email',
-        'leads.company',
-        'users.name as owner_name',
-        'leads.arr_potential',
-        'leads.demo_scheduled_at',
-        'drill_leads.tier',
-        'drill_leads.rule',
-      ])
+      .select([...QUEUE_LEAD_COLUMNS, 'drill_leads.tier', 'drill_leads.rule'])
       .where('drill_leads.incident_id', '=', filter.incidentId)
       .where('drill_leads.tier', '=', filter.tier)
-      .orderBy(sql`case when leads.demo_scheduled_at is null then 1 else 0 end`)
-      .orderBy('leads.demo_scheduled_at')
-      .orderBy('leads.arr_potential', 'desc')
-      .orderBy('leads.id')
+      .orderBy(HOTTEST_FIRST)
       .limit(filter.limit)
       .execute();
     return rows.map((r) => ({
-      id: r.id,
-      name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.id),
-      email: r.email,
-      company: r.company,
-      ownerName: r.owner_name,
-      arrPotential: r.arr_potential === null ? null : Number(r.arr_potential),
-      demoScheduledAt: r.demo_scheduled_at === null ? null : Number(r.demo_scheduled_at),
+      ...queueLead(r),
       tier: r.tier,
       tierRule: r.rule,
       outageStatus: 'drill',
@@ -138,14 +163,7 @@ export async function queue(
       j.onRef('enrollments.lead_id', '=', 'leads.id').onRef('enrollments.incident_id', '=', 'leads.outage_incident_id'),
     )
     .select([
-      'leads.id',
-      'leads.first_name',
-      'leads.last_name',
-      'leads.email',
-      'leads.company',
-      'users.name as owner_name',
-      'leads.arr_potential',
-      'leads.demo_scheduled_at',
+      ...QUEUE_LEAD_COLUMNS,
       'leads.tier',
       'leads.tier_rule',
       'leads.outage_status',
@@ -159,20 +177,11 @@ export async function queue(
     ])
     .where('leads.outage_incident_id', '=', filter.incidentId)
     .where('leads.tier', '=', filter.tier)
-    .orderBy(sql`case when leads.demo_scheduled_at is null then 1 else 0 end`)
-    .orderBy('leads.demo_scheduled_at')
-    .orderBy('leads.arr_potential', 'desc')
-    .orderBy('leads.id')
+    .orderBy(HOTTEST_FIRST)
     .limit(filter.limit)
     .execute();
   return rows.map((r) => ({
-    id: r.id,
-    name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.id),
-    email: r.email,
-    company: r.company,
-    ownerName: r.owner_name,
-    arrPotential: r.arr_potential === null ? null : Number(r.arr_potential),
-    demoScheduledAt: r.demo_scheduled_at === null ? null : Number(r.demo_scheduled_at),
+    ...queueLead(r),
     tier: r.tier,
     tierRule: r.tier_rule,
     outageStatus: r.outage_status,

@@ -1,7 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import { badRequest } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
-import { diffLead, type LeadFields, type StoredLead } from '../leads.js';
+import { diffLead, type LeadFields, SCALAR_FIELDS, type StoredLead } from '../leads.js';
 import * as repo from '../leads.repo.js';
 import { newBulkId } from './ids.js';
 import { type ColumnPlan, checkCustomMapping, type MappedRow, mapRecord, planColumns, type RowError } from './mapping.js';
@@ -256,27 +256,7 @@ function previewOf(p: Planned): Record<string, unknown> {
   const base: Record<string, unknown> = p.existing ? { id: p.existing.id } : {};
   const merged: Record<string, unknown> = { ...(p.existing ?? {}), ...p.fields, ...(p.changes ?? {}) };
   const out: Record<string, unknown> = { ...base };
-  for (const key of [
-    'external_id',
-    'email',
-    'phone',
-    'first_name',
-    'last_name',
-    'title',
-    'company',
-    'owner_ref',
-    'lifecycle',
-    'crm_status',
-    'source',
-    'arr_potential',
-    'cart_value',
-    'demo_scheduled_at',
-    'last_activity_at',
-    'timezone',
-    'consent_email',
-    'consent_sms',
-    'attributes',
-  ]) {
+  for (const key of [...SCALAR_FIELDS, 'attributes'] as const) {
     const v = merged[key];
     if (v === undefined) continue;
     out[key] =

@@ -159,13 +159,18 @@ export class MirrorService {
    * a second caller gets a conflict (the job reschedules itself).
    */
   async rebuild(options: { trigger: string; full?: boolean; publish?: boolean }): Promise<RebuildResult> {
+    return this.#exclusive(() => this.#rebuild(options));
+  }
+
+  /** One build or publish at a time, across processes (a lease in the publications table). */
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const owner = newSecret(12);
     const db = this.#db.kysely;
     const now = this.#clock.now();
     if (!(await acquireLease(db, LEASE, owner, now, now + LEASE_MS)))
       throw conflict('mirror_busy', 'A mirror build is already running; try again when it has finished.');
     try {
-      return await this.#rebuild(options);
+      return await fn();
     } finally {
       await releaseLease(db, LEASE, owner);
     }
@@ -227,16 +232,7 @@ export class MirrorService {
   async publish(targetName?: string): Promise<RebuildResult['publications']> {
     const manifest = await this.builder.manifest();
     if (!manifest) throw conflict('mirror_not_built', 'The mirror has not been built yet: run `keepwarm fallback build` first.');
-    const owner = newSecret(12);
-    const db = this.#db.kysely;
-    const now = this.#clock.now();
-    if (!(await acquireLease(db, LEASE, owner, now, now + LEASE_MS)))
-      throw conflict('mirror_busy', 'A mirror build is already running; try again when it has finished.');
-    try {
-      return await this.#publishAll(manifest.build, targetName);
-    } finally {
-      await releaseLease(db, LEASE, owner);
-    }
+    return this.#exclusive(() => this.#publishAll(manifest.build, targetName));
   }
 
   async #publishAll(buildId: string, only?: string): Promise<RebuildResult['publications']> {
