@@ -19,6 +19,7 @@ import * as m016 from './migrations/016-reports.js';
 import * as m017 from './migrations/017-drills.js';
 import * as m018 from './migrations/018-incident-roles.js';
 import * as m019 from './migrations/019-crm-drills.js';
+import * as m020 from './migrations/020-job-lanes.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -43,6 +44,7 @@ const MIGRATIONS: ReadonlyArray<[string, DialectMigration]> = [
   ['017-drills', m017],
   ['018-incident-roles', m018],
   ['019-crm-drills', m019],
+  ['020-job-lanes', m020],
 ];
 
 /** Column types that differ between the dialects. Everything else is written once. */

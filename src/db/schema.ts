@@ -116,6 +116,8 @@ export interface JobsTable {
   idempotency_key: string;
   state: string;
   run_at: Millis;
+  /** 1: bulk work (a delivery per message), claimed after every due job of the other lane. */
+  bulk: ColumnType<number, number | undefined, number>;
   attempts: number;
   max_attempts: number;
   lease_token: string | null;

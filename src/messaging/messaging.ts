@@ -12,6 +12,15 @@ export function isOutbound(channel: string): channel is OutboundChannel {
   return (OUTBOUND_CHANNELS as readonly string[]).includes(channel);
 }
 
+/**
+ * Channels sent one message per recipient (thousands in an outage): their deliveries are bulk
+ * jobs, queued behind the status page and the playbook. Slack and social posts are the public
+ * acknowledgement itself and go first.
+ */
+export function isBulkChannel(channel: OutboundChannel): boolean {
+  return channel === 'email' || channel === 'sms' || channel === 'webhook';
+}
+
 export const PURPOSES = ['transactional', 'marketing'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 

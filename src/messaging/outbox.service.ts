@@ -15,6 +15,7 @@ import {
   type Consent,
   consentRefusal,
   FINAL_STATUSES,
+  isBulkChannel,
   isOutbound,
   isValidTimeZone,
   localParts,
@@ -165,6 +166,7 @@ export class OutboxService {
         kind: DELIVER_JOB,
         payload: { messageId: id },
         key: `${DELIVER_JOB}:${id}`,
+        bulk: isBulkChannel(channel),
         ...(request.runAt !== undefined && { runAt: request.runAt }),
       })),
     );

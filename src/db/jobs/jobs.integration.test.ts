@@ -93,6 +93,37 @@ describeEachDialect('jobs queue contract', (dialect) => {
     expect(ran).toEqual(['n3']);
   });
 
+  test('a backlog of bulk deliveries does not hold back a job of the first lane enqueued after it; bulk keeps its order', async () => {
+    const bulk = defineJob({
+      kind: 'test.bulk',
+      payload: z.object({ n: z.number() }),
+      async run(payload) {
+        ran.push(`b${payload.n}`);
+        return undefined;
+      },
+    });
+    const N = 300;
+    const start = clock.now();
+    await db.tx((trx) =>
+      queue.enqueueMany(
+        trx,
+        Array.from({ length: N }, (_, n) => ({ kind: 'test.bulk', payload: { n }, bulk: true, runAt: start - N + n })),
+      ),
+    );
+    clock.advance(1);
+    // The status page's publish, say: enqueued after the whole fan-out.
+    await db.tx((trx) => queue.enqueue(trx, { kind: 'test.record', payload: { n: 7 } }));
+    const w = worker([recorder, bulk], { concurrency: 4 });
+    expect(await w.runUntilIdle()).toBe(N + 1);
+    expect(ran).toHaveLength(N + 1);
+    // In the first claim of 4, not after 300 deliveries.
+    expect(ran.indexOf('n7')).toBeLessThan(4);
+    const order = ran.filter((r) => r.startsWith('b')).map((r) => Number(r.slice(1)));
+    // Batches of a claim may finish in any order; claims follow run_at.
+    for (let i = 0; i < order.length; i++) expect(Math.abs((order[i] as number) - i)).toBeLessThan(8);
+    expect(new Set(order).size).toBe(N);
+  });
+
   test('failures retry with exponential backoff and jitter, then the job is dead', async () => {
     const attempts: number[] = [];
     const flaky = defineJob({

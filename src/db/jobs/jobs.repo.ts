@@ -12,6 +12,11 @@ export interface EnqueueInput {
   key?: string;
   runAt?: number;
   maxAttempts?: number;
+  /**
+   * Bulk work, one job per recipient (message deliveries, webhooks): claimed only after every
+   * due job of the other lane, so a fan-out never delays the status page or the playbook.
+   */
+  bulk?: boolean;
 }
 
 export function toJob(row: Row<'jobs'>): Job {
@@ -43,6 +48,7 @@ function jobRow(now: number, defaultMaxAttempts: number, input: EnqueueInput) {
     idempotency_key: input.key ?? `${input.kind}:${id}`,
     state: 'queued',
     run_at: input.runAt ?? now,
+    bulk: input.bulk ? 1 : 0,
     attempts: 0,
     max_attempts: input.maxAttempts ?? defaultMaxAttempts,
     created_at: now,
@@ -102,8 +108,8 @@ export async function claimJobs(
   if (input.kinds.length === 0 || input.limit <= 0) return [];
   const token = newSecret(12);
   return db.tx(async (trx) => {
-    // Two index-ordered lookups, not one OR: expired leases first (rare, jobs_leased), then due
-    // jobs in run_at order (jobs_due), so a claim reads only the rows it takes. The states are
+    // Index-ordered lookups, not one OR: expired leases first (rare, jobs_leased), then due jobs
+    // in run_at order (jobs_due), so a claim reads only the rows it takes. The states are
     // literals so both dialects can use the partial indexes.
     let expired = trx
       .selectFrom('jobs')
@@ -115,11 +121,14 @@ export async function claimJobs(
       .limit(input.limit);
     if (db.dialect === 'postgres') expired = expired.forUpdate().skipLocked();
     const ids = (await expired.execute()).map((r) => r.id);
-    if (ids.length < input.limit) {
+    // Then due jobs lane by lane: the first lane's, then bulk ones (jobs_due is on bulk, run_at).
+    for (const bulk of [0, 1]) {
+      if (ids.length >= input.limit) break;
       let due = trx
         .selectFrom('jobs')
         .select('id')
         .where('state', '=', sql.lit('queued'))
+        .where('bulk', '=', sql.lit(bulk))
         .where('run_at', '<=', input.now)
         .where('kind', 'in', input.kinds)
         .orderBy('run_at')

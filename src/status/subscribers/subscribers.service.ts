@@ -478,6 +478,7 @@ export class SubscriberService {
             kind: WEBHOOK_UPDATE_JOB,
             payload: { subscriberId: s.id, incidentId, eventId },
             key: `${WEBHOOK_UPDATE_JOB}:${eventId}:${s.id}`,
+            bulk: true,
           })),
         );
       });
