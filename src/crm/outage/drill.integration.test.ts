@@ -320,6 +320,12 @@ describeEachDialect('crm outage engine: drills rehearse without touching leads o
     expect(queue.statusCode).toBe(200);
     expect(queue.body).toContain('DRILL');
     expect(queue.body).toContain('BEA');
+    // The incident room counts the drill's tiers (the leads themselves carry none for it).
+    const room = await c.call('GET', `/console/incidents/${drillId}`, { token: commander });
+    expect(room.statusCode).toBe(200);
+    for (const tier of ['A', 'B', 'C']) {
+      expect(room.body).toMatch(new RegExp(`data-tier="${tier}"><a [^>]*>[^<]*</a>:\\s*<strong>1</strong> leads`));
+    }
 
     // Bea is in the real outage with an active Tier B sequence; the drill's task on Ada is booked.
     const realEnrollments = async () =>

@@ -103,15 +103,28 @@ export async function deliveryCounts(
   return rows.map((r) => ({ channel: r.channel, status: r.status, n: Number(r.n) }));
 }
 
-/** The incident's tagged leads per tier. */
+/**
+ * The incident's tagged leads per tier: the leads' outage fields for a real incident, the drill's
+ * own tiering (drill_leads) for a drill, which never writes the leads.
+ */
 export async function tierCounts(ex: Executor, incidentId: string): Promise<Record<string, number>> {
-  const rows = await ex
-    .selectFrom('leads')
-    .select(['tier', sql<number>`count(*)`.as('n')])
-    .where('outage_incident_id', '=', incidentId)
-    .groupBy('tier')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.tier ?? '-', Number(r.n)]));
+  const [real, drill] = await Promise.all([
+    ex
+      .selectFrom('leads')
+      .select(['tier', sql<number>`count(*)`.as('n')])
+      .where('outage_incident_id', '=', incidentId)
+      .groupBy('tier')
+      .execute(),
+    ex
+      .selectFrom('drill_leads')
+      .select(['tier', sql<number>`count(*)`.as('n')])
+      .where('incident_id', '=', incidentId)
+      .groupBy('tier')
+      .execute(),
+  ]);
+  const counts: Record<string, number> = {};
+  for (const r of [...real, ...drill]) counts[r.tier ?? '-'] = (counts[r.tier ?? '-'] ?? 0) + Number(r.n);
+  return counts;
 }
 
 export interface RoomTask {
@@ -137,6 +150,10 @@ export async function incidentTasks(
       .selectFrom('tasks')
       .innerJoin('leads', 'leads.id', 'tasks.lead_id')
       .leftJoin('users', 'users.id', 'tasks.owner_id')
+      // A drill's tier lives in drill_leads, not on the lead.
+      .leftJoin('drill_leads', (j) =>
+        j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
+      )
       .select([
         'tasks.id',
         'tasks.kind',
@@ -151,7 +168,7 @@ export async function incidentTasks(
         'leads.last_name',
         'leads.email',
         'leads.company',
-        'leads.tier',
+        sql<string | null>`coalesce(drill_leads.tier, leads.tier)`.as('tier'),
       ])
       .where('tasks.incident_id', '=', incidentId)
       .orderBy(sql`case when tasks.state = 'open' then 0 else 1 end`)
