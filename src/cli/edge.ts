@@ -14,7 +14,7 @@ interface EdgeNginxCliOptions {
   out?: string;
   name: string;
   cacheDir: string;
-  sdk?: string;
+  sdkDir?: string;
   bannerUrl: string[];
   statusUrl?: string;
   serverName: string;
@@ -32,8 +32,8 @@ interface EdgeNginxCliOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** The banner SDK shipped with Keepwarm; the edge serves this file at /sdk/keepwarm-banner.js. */
-const SHIPPED_SDK = fileURLToPath(new URL('../../web/sdk/keepwarm-banner.js', import.meta.url));
+/** The SDK folder shipped with Keepwarm; the edge serves its scripts at /sdk/. */
+const SHIPPED_SDK_DIR = fileURLToPath(new URL('../../web/sdk/', import.meta.url));
 
 /** `keepwarm edge nginx`: write the failover config for the showroom's edge. No database. */
 export function registerEdgeCommands(program: Command, io: { stdout: NodeJS.WritableStream }): void {
@@ -49,7 +49,10 @@ export function registerEdgeCommands(program: Command, io: { stdout: NodeJS.Writ
     .option('--out <file>', 'write the config here instead of standard output')
     .option('--name <name>', 'showroom name in the config (upstream, cache zone)', 'showroom')
     .option('--cache-dir <dir>', 'proxy cache folder', 'data/edge-cache')
-    .option('--sdk <file>', 'banner SDK file served at /sdk/keepwarm-banner.js (default: the shipped one)')
+    .option(
+      '--sdk-dir <dir>',
+      'folder with keepwarm-banner.js, keepwarm-events.js and keepwarm-flags.js, served at /sdk/ (default: the shipped one)',
+    )
     .option(
       '--banner-url <url>',
       'banner.json URL for the banner script, primary first (repeatable; default: publicUrl from the config + /status/banner.json)',
@@ -81,7 +84,7 @@ export function registerEdgeCommands(program: Command, io: { stdout: NodeJS.Writ
         origin: options.origin,
         mirrorDir: resolve(options.mirror),
         cacheDir: resolve(options.cacheDir),
-        sdkFile: resolve(options.sdk ?? SHIPPED_SDK),
+        sdkDir: resolve(options.sdkDir ?? SHIPPED_SDK_DIR),
         listen: options.listen,
         serverName: options.serverName,
         bannerUrls,

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const SDK_FILE = fileURLToPath(new URL('../../../web/sdk/keepwarm-banner.js', import.meta.url));
+const SDK_DIR = fileURLToPath(new URL('../../../web/sdk/', import.meta.url));
 let sdkCopy = '';
 const BANNER_URL = 'https://status.example.test/status/banner.json';
 
@@ -48,9 +48,8 @@ describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
     await chmod(dir, 0o755);
     // nginx's workers (nobody, when started as root) must read the SDK: a copy in the open folder,
     // not the checkout, which may sit under a folder only its owner can enter.
-    await mkdir(join(dir, 'sdk'), { recursive: true });
-    sdkCopy = join(dir, 'sdk', 'keepwarm-banner.js');
-    await writeFile(sdkCopy, await readFile(SDK_FILE));
+    sdkCopy = join(dir, 'sdk');
+    await cp(SDK_DIR, sdkCopy, { recursive: true });
     const mirror = join(dir, 'mirror');
     await mkdir(join(mirror, 'products', 'c'), { recursive: true });
     const page = (title: string) =>
@@ -94,7 +93,7 @@ describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
         `127.0.0.1:${port}`,
         '--cache-dir',
         join(dir, 'cache'),
-        '--sdk',
+        '--sdk-dir',
         sdkCopy,
         '--banner-url',
         BANNER_URL,
@@ -175,11 +174,17 @@ describeNeeding('nginx', nginxMissing, 'edge failover with real nginx', () => {
     expect(originHits).toBe(hits);
   });
 
-  test('the edge serves the banner SDK itself', async () => {
-    const res = await get('/sdk/keepwarm-banner.js');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('javascript');
-    expect(res.body).toBe(await readFile(SDK_FILE, 'utf8'));
+  test('the edge serves the banner, events and flags SDKs itself, and nothing else from their folder', async () => {
+    for (const script of ['keepwarm-banner.js', 'keepwarm-events.js', 'keepwarm-flags.js']) {
+      const res = await get(`/sdk/${script}`);
+      expect(res.status, script).toBe(200);
+      expect(res.headers.get('content-type')).toContain('javascript');
+      expect(res.headers.get('x-keepwarm-source')).toBe('edge');
+      expect(res.body).toBe(await readFile(join(SDK_DIR, script), 'utf8'));
+    }
+    // The folder's README is not one of the scripts: the request goes to the origin like any page.
+    const readme = await get('/sdk/README.md');
+    expect(readme.headers.get('x-keepwarm-source')).not.toBe('edge');
   });
 
   test('origin answers 5xx: the mirror page with the banner injected, not cached downstream', async () => {

@@ -10,7 +10,7 @@ const base = {
   origin: 'http://10.0.0.5:3000',
   mirrorDir: '/srv/keepwarm/mirror/current',
   cacheDir: '/var/cache/keepwarm-edge',
-  sdkFile: '/opt/keepwarm/web/sdk/keepwarm-banner.js',
+  sdkDir: '/opt/keepwarm/web/sdk',
   listen: 8080,
   bannerUrls: ['https://status.example.com/status/banner.json', 'https://backup.example.net/status/banner.json'],
 };
@@ -39,6 +39,9 @@ describe('nginxEdgeConfig', () => {
     expect(conf).toContain('add_header Retry-After 300 always;');
     expect(conf).toContain('keys_zone=keepwarm_showroom:10m');
     expect(conf).toContain('listen 8080;');
+    for (const script of ['keepwarm-banner.js', 'keepwarm-events.js', 'keepwarm-flags.js']) {
+      expect(conf).toContain(`location = /sdk/${script} {\n    alias "/opt/keepwarm/web/sdk/${script}";`);
+    }
     // An http-context file for conf.d unless standalone.
     expect(conf).not.toContain('events {');
     expect(nginxEdgeConfig({ ...base, standalone: true })).toContain('events {');

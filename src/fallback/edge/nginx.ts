@@ -1,4 +1,4 @@
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { badRequest } from '../../core/errors.js';
 
@@ -12,7 +12,12 @@ import { badRequest } from '../../core/errors.js';
  * Pure: options in, config text out. Writing the file and running nginx are the caller's.
  */
 
-/** The banner SDK's path on the showroom host; the edge serves it itself (origin may be down). */
+/**
+ * The SDK scripts a showroom page loads from its own host: the edge serves them itself, from
+ * Keepwarm's SDK folder, so they load while the origin is down.
+ */
+export const EDGE_SDK_SCRIPTS = ['keepwarm-banner.js', 'keepwarm-events.js', 'keepwarm-flags.js'] as const;
+/** The banner SDK's path on the showroom host (the one the edge inserts into mirror pages). */
 export const EDGE_SDK_PATH = '/sdk/keepwarm-banner.js';
 
 /** Characters that cannot be quoted safely in an nginx string ($ starts a variable). */
@@ -55,8 +60,8 @@ export const edgeOptionsSchema = z.object({
   mirrorDir: safePath('mirror'),
   /** Where the proxy cache lives. */
   cacheDir: safePath('cache folder'),
-  /** The banner SDK file the edge serves at /sdk/keepwarm-banner.js. */
-  sdkFile: safePath('SDK file'),
+  /** The folder holding the SDK scripts the edge serves at /sdk/ (banner, events, flags). */
+  sdkDir: safePath('SDK folder'),
   /** Port, or address:port. */
   listen: z
     .union([z.number(), z.string()])
@@ -239,13 +244,15 @@ ${
     add_header X-Keepwarm-Source ${sourceVar} always;
   }
 
-  location = ${EDGE_SDK_PATH} {
-    alias ${q(o.sdkFile)};
+${EDGE_SDK_SCRIPTS.map(
+  (script) => `  location = /sdk/${script} {
+    alias ${q(join(o.sdkDir, script))};
     default_type text/javascript;
     add_header Cache-Control "public, max-age=86400" always;
     add_header X-Keepwarm-Source edge always;
   }
-
+`,
+).join('')}
   # The origin failed and no cached copy exists: the static mirror, never cached downstream.
   location @mirror {
     root ${q(mirror)};

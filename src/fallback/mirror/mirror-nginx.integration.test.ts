@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const SDK_FILE = fileURLToPath(new URL('../../../web/sdk/keepwarm-banner.js', import.meta.url));
+const SDK_DIR = fileURLToPath(new URL('../../../web/sdk/', import.meta.url));
 
 describeNeeding('nginx', nginxMissing, 'published fallback mirror served by real nginx', () => {
   let dir: string;
@@ -208,9 +208,8 @@ describeNeeding('nginx', nginxMissing, 'published fallback mirror served by real
     const port = await freePort();
     const edge = `http://127.0.0.1:${port}`;
     const cache = join(dir, 'edge-cache');
-    await mkdir(join(dir, 'sdk'), { recursive: true });
-    const sdk = join(dir, 'sdk', 'keepwarm-banner.js');
-    await writeFile(sdk, await readFile(SDK_FILE));
+    const sdk = join(dir, 'sdk');
+    await cp(SDK_DIR, sdk, { recursive: true });
     const conf = join(dir, 'edge.conf');
     const err: string[] = [];
     const io = {
@@ -229,7 +228,7 @@ describeNeeding('nginx', nginxMissing, 'published fallback mirror served by real
         `127.0.0.1:${port}`,
         '--cache-dir',
         cache,
-        '--sdk',
+        '--sdk-dir',
         sdk,
         '--banner-url',
         SETTINGS.bannerUrls[0] as string,
