@@ -60,10 +60,19 @@
       load()
         .then((all) => {
           const opts = { prefix: true, fuzzy: 0.15, combineWith: 'AND', boost: { name: 3, sku: 3, brand: 2 } };
-          const hits = all
-            .flatMap((s) => s.search(q, opts))
-            .sort((a, b) => b.score - a.score)
-            .slice(0, 50);
+          const run = (o) =>
+            all
+              .flatMap((s) => s.search(q, o))
+              .sort((a, b) => b.score - a.score)
+              .slice(0, 50);
+          // One word with a digit or a separator ("LGT-3", "shl100") reads as a SKU: when some SKUs
+          // start with it, list exactly those, not every product with a spec value starting "3".
+          const word = q.trim().toLowerCase();
+          const skuLike = !/\s/.test(word) && /[0-9\-_./]/.test(word);
+          const bySku = skuLike
+            ? run({ ...opts, fuzzy: false, filter: (r) => String(r.sku).toLowerCase().startsWith(word) })
+            : [];
+          const hits = bySku.length > 0 ? bySku : run(opts);
           status.textContent =
             hits.length === 0
               ? `No products match “${q}”.`
