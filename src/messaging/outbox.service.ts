@@ -206,7 +206,12 @@ export class OutboxService {
     });
     const unsubscribe =
       channel === 'email'
-        ? unsubscribeUrl(this.#options.publicUrl, secret, { c: 'email', a: normalizeAddress('email', recipient.address) })
+        ? unsubscribeUrl(this.#options.publicUrl, secret, {
+            c: 'email',
+            a: normalizeAddress('email', recipient.address),
+            // A drill's message goes to the sinks only; whoever opens it there must not unsubscribe the real lead.
+            ...(request.drill && { d: 1 }),
+          })
         : undefined;
     const variables = {
       ...this.#options.variables,

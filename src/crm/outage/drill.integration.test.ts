@@ -225,6 +225,23 @@ describeEachDialect('crm outage engine: drills rehearse without touching leads o
     const specPack = messages.find((m) => m.template_key === 'email.spec_pack');
     expect(specPack?.body_text).toContain('https://catalog.northwind.test');
     expect(specPack?.body_text).not.toContain('/l/');
+    // The nurture email's unsubscribe link (whoever opens the sink's copy) says it is a drill and changes nothing.
+    const nurture = messages.find((m) => m.template_key === 'email.nurture');
+    const unsubscribe = new URL(
+      fromDbJson<{ unsubscribe_url: string }>(nurture?.metadata, { unsubscribe_url: '' }).unsubscribe_url,
+    );
+    expect(nurture?.body_text).toContain(unsubscribe.href);
+    const page = await c.call('GET', unsubscribe.pathname);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('This link is from a drill');
+    expect(page.body).not.toContain('<form');
+    const oneClick = await c.call('POST', unsubscribe.pathname, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.statusCode).toBe(200);
+    expect(oneClick.body).toBe('Drill message: nothing was changed.\n');
+    expect(await c.db.kysely.selectFrom('suppressions').select('address').execute()).toEqual([]);
     const attempts = await c.db.kysely
       .selectFrom('message_attempts')
       .select('provider')

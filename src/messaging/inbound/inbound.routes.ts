@@ -11,7 +11,7 @@ import { type ConversationHandler, RecordingConversationHandler } from './conver
 import { InboundService } from './inbound.service.js';
 import type { TwilioParams } from './twilio-signature.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
-import { InvalidLinkPage, maskAddress, UnsubscribedPage, UnsubscribePage } from './unsubscribe.pages.js';
+import { DrillLinkPage, InvalidLinkPage, maskAddress, UnsubscribedPage, UnsubscribePage } from './unsubscribe.pages.js';
 
 export const TWILIO_INBOUND_PATH = '/api/v1/hooks/twilio/inbound';
 export const TWILIO_STATUS_PATH = '/api/v1/hooks/twilio/status';
@@ -222,6 +222,7 @@ function registerUnsubscribe(scope: FastifyInstance, r: Router, services: Servic
     async handler({ params, reply }) {
       const claim = await claimOf(params.token);
       if (!claim) return sendPage(reply, InvalidLinkPage(), 400);
+      if (claim.d) return sendPage(reply, DrillLinkPage({ channel: claim.c, masked: maskAddress(claim.c, claim.a) }));
       const already = await isSuppressed(services.db.kysely, claim.c, claim.a);
       return sendPage(
         reply,
@@ -251,6 +252,15 @@ function registerUnsubscribe(scope: FastifyInstance, r: Router, services: Servic
       const oneClick = body?.['List-Unsubscribe']?.trim().toLowerCase() === 'one-click';
       const fromPage = body?.via === 'page';
       const masked = maskAddress(claim.c, claim.a);
+      if (claim.d) {
+        if (oneClick)
+          return reply
+            .code(200)
+            .type('text/plain; charset=utf-8')
+            .header('cache-control', 'no-store')
+            .send('Drill message: nothing was changed.\n');
+        return sendPage(reply, DrillLinkPage({ channel: claim.c, masked }));
+      }
       if (!oneClick && !fromPage) {
         const already = await isSuppressed(services.db.kysely, claim.c, claim.a);
         return sendPage(

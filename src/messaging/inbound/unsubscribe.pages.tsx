@@ -71,6 +71,19 @@ export function UnsubscribedPage(props: { channel: SuppressionChannel; masked: s
   );
 }
 
+/** A link from a drill message (delivered to the sinks only): nothing happens to the address. */
+export function DrillLinkPage(props: { channel: SuppressionChannel; masked: string }): SafeHtml {
+  return (
+    <PublicLayout title="Drill message">
+      <h1>This link is from a drill</h1>
+      <Notice kind="ok">
+        The message came from an outage drill and was never sent to <span data-address>{props.masked}</span>. Nothing was changed:
+        the address still gets {channelLabel(props.channel)} as before.
+      </Notice>
+    </PublicLayout>
+  );
+}
+
 export function InvalidLinkPage(): SafeHtml {
   return (
     <PublicLayout title="Link not valid">
