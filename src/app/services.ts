@@ -186,6 +186,7 @@ export function createServices(deps: Deps): Services {
         // Declaration and confirmation come from the playbook; the region is this process's.
         declare: config.playbook.detection.declare,
         confirmWithinMs: config.playbook.detection.confirmWithin,
+        drillConfirmWithinMs: config.playbook.detection.drillConfirmWithin,
         region: config.detection.region,
         failuresToDown: config.playbook.detection.failuresToDown,
         successesToUp: config.playbook.detection.successesToUp,

@@ -21,12 +21,11 @@ import type { MonitorSpec, ProbeResult } from './monitor.js';
 export const DETECTION_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm detection', role: 'admin', ip: null };
 export const DECLARE_JOB = 'detection.declare';
 export const EVALUATE_JOB = 'detection.evaluate';
-/** During a drill, a suggestion nobody confirms is declared after at most this long (drill timing). */
-export const DRILL_CONFIRM_MS = 30_000;
-
 export interface DetectionOptions {
   declare: 'auto' | 'suggest' | 'off';
   confirmWithinMs: number;
+  /** During a drill, a suggestion nobody confirms is declared after at most this long (the playbook's drill timing). */
+  drillConfirmWithinMs: number;
   region: string;
   failuresToDown: number;
   successesToUp: number;
@@ -334,13 +333,15 @@ export class DetectionService {
         });
         return;
       }
-      // A drill runs the playbook with drill timings: a suggestion waits DRILL_CONFIRM_MS, not the real window.
+      // A drill runs the playbook with drill timings: a suggestion waits drillConfirmWithin, not the real window.
       const drill = await this.#drillFor(
         trx,
         components.map((c) => c.id),
       );
       const mode = drill && this.#options.declare === 'off' ? 'suggest' : this.#options.declare;
-      const confirmWithinMs = drill ? Math.min(this.#options.confirmWithinMs, DRILL_CONFIRM_MS) : this.#options.confirmWithinMs;
+      const confirmWithinMs = drill
+        ? Math.min(this.#options.confirmWithinMs, this.#options.drillConfirmWithinMs)
+        : this.#options.confirmWithinMs;
       const confirmBy = mode === 'auto' ? now : mode === 'suggest' ? now + confirmWithinMs : null;
       const id = await repo.insertDetection(trx, {
         state: mode === 'off' ? 'observed' : 'suggested',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { MINUTE } from '../core/clock.js';
+import { MINUTE, SECOND } from '../core/clock.js';
 import { actionKey, type EngineEvent, type IncidentFacts, newChecklist, planReconcile, triggerMatches } from './engine.js';
 import { defaultPlaybook, formatDuration, formatProblem, parseDuration, parsePlaybook } from './playbook.js';
 
@@ -24,7 +24,13 @@ describe('playbook file: every problem says file:line:column and the setting', (
   test('the defaults are the reference playbook: acknowledge within 15 min, updates every 30 (team) / 60 (promise), report 72 h after resolution', () => {
     const p = defaultPlaybook();
     expect(p.cadence).toMatchObject({ acknowledgeWithin: 15 * MINUTE, targetEvery: 30 * MINUTE, promiseEvery: 60 * MINUTE });
-    expect(p.detection).toEqual({ declare: 'suggest', confirmWithin: 5 * MINUTE, failuresToDown: 2, successesToUp: 2 });
+    expect(p.detection).toEqual({
+      declare: 'suggest',
+      confirmWithin: 5 * MINUTE,
+      drillConfirmWithin: 30 * SECOND,
+      failuresToDown: 2,
+      successesToUp: 2,
+    });
     expect(p.crm.tiers.map((t) => t.tier)).toEqual(['A', 'B', 'C']);
     expect(p.checklist.find((i) => i.id === 'report')).toMatchObject({
       due: 72 * 60 * MINUTE,
@@ -64,6 +70,9 @@ describe('playbook file: every problem says file:line:column and the setting', (
   test('bad duration', () => {
     expect(problems('version: 1\ncadence:\n  acknowledgeWithin: 15 minutes\n')).toEqual([
       'pb.yaml:3:22: cadence.acknowledgeWithin: bad duration "15 minutes": expected a duration such as 90s, 15m, 1h30m or 3d',
+    ]);
+    expect(problems('version: 1\ndetection:\n  drillConfirmWithin: soon\n')).toEqual([
+      'pb.yaml:3:23: detection.drillConfirmWithin: bad duration "soon": expected a duration such as 90s, 15m, 1h30m or 3d',
     ]);
     expect(problems('version: 1\ncadence:\n  promiseEvery: 30\n')).toEqual([
       'pb.yaml:3:17: cadence.promiseEvery: expected a duration such as 90s, 15m, 1h30m or 3d, got 30',

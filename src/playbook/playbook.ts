@@ -353,6 +353,8 @@ export const playbookSchema = z.strictObject({
       declare: z.enum(['auto', 'suggest', 'off'], { error: 'expected auto, suggest or off' }).default('suggest'),
       /** A suggestion nobody confirms or dismisses is declared after this long. */
       confirmWithin: positiveDuration.default(5 * MINUTE),
+      /** During a drill, a suggestion waits at most this long (drill timing; never longer than confirmWithin). */
+      drillConfirmWithin: positiveDuration.default(30 * SECOND),
       failuresToDown: z.number({ error: 'expected a whole number' }).int().min(1).max(20).default(2),
       successesToUp: z.number({ error: 'expected a whole number' }).int().min(1).max(20).default(2),
     })
