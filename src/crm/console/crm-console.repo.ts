@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { fromDbBool } from '../../db/codec.js';
 import type { Executor } from '../../db/database.js';
+import { findTasks, taskLeadLabel } from '../outage/outage.repo.js';
 import { PRIORITY_OF_TIER, type Tier } from '../outage/tiers.js';
 
 /** What the lead queue shows for one lead. */
@@ -216,61 +216,31 @@ export async function tasks(
   ex: Executor,
   filter: { ownerId: string | null; state: 'open' | 'done'; limit: number },
 ): Promise<TaskRow[]> {
-  let q = ex
-    .selectFrom('tasks')
-    .innerJoin('leads', 'leads.id', 'tasks.lead_id')
-    .leftJoin('users', 'users.id', 'tasks.owner_id')
-    .leftJoin('incidents', 'incidents.id', 'tasks.incident_id')
-    .leftJoin('drill_leads', (j) =>
-      j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
-    )
-    .select([
-      'tasks.id',
-      'tasks.kind',
-      'tasks.title',
-      'tasks.script',
-      'tasks.due_at',
-      'tasks.state',
-      'tasks.outcome',
-      'tasks.assigned_reason',
-      'tasks.incident_id',
-      'leads.id as lead_id',
-      'leads.first_name',
-      'leads.last_name',
-      'leads.company',
-      'leads.phone',
-      'leads.email',
-      'leads.tier',
-      'users.name as owner_name',
-      'incidents.drill',
-      'drill_leads.tier as drill_tier',
-    ])
-    .where('tasks.state', '=', filter.state)
-    .limit(filter.limit);
-  if (filter.ownerId !== null) q = q.where('tasks.owner_id', '=', filter.ownerId);
-  q = filter.state === 'open' ? q.orderBy('tasks.due_at').orderBy('tasks.id') : q.orderBy('tasks.done_at', 'desc');
-  return (await q.execute()).map((r) => {
-    const drill = r.drill !== null && fromDbBool(r.drill);
-    return {
-      id: r.id,
-      kind: r.kind,
-      title: r.title,
-      script: r.script,
-      dueAt: Number(r.due_at),
-      state: r.state,
-      outcome: r.outcome,
-      assignedReason: r.assigned_reason,
-      incidentId: r.incident_id,
-      drill,
-      lead: {
-        id: r.lead_id,
-        name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.lead_id),
-        company: r.company,
-        phone: r.phone,
-        email: r.email,
-        tier: drill ? r.drill_tier : r.tier,
-      },
-      ownerName: r.owner_name,
-    };
+  const records = await findTasks(ex, {
+    owner: filter.ownerId ?? undefined,
+    state: filter.state,
+    order: filter.state === 'open' ? 'due' : 'recently_done',
+    limit: filter.limit,
   });
+  return records.map((t) => ({
+    id: t.id,
+    kind: t.kind,
+    title: t.title,
+    script: t.script,
+    dueAt: t.dueAt,
+    state: t.state,
+    outcome: t.outcome,
+    assignedReason: t.assignedReason,
+    incidentId: t.incidentId,
+    drill: t.drill,
+    lead: {
+      id: t.lead.id,
+      name: taskLeadLabel(t.lead),
+      company: t.lead.company,
+      phone: t.lead.phone,
+      email: t.lead.email,
+      tier: t.lead.tier,
+    },
+    ownerName: t.ownerName,
+  }));
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { toDbBool } from '../../db/codec.js';
+import { fromDbBool, toDbBool } from '../../db/codec.js';
 import type { Executor } from '../../db/database.js';
 import type { NewRow } from '../../db/schema.js';
 import type { Tier, TierRule } from './tiers.js';
@@ -365,4 +365,134 @@ export async function leadsMessaged(ex: Executor, incidentId: string, exceptTemp
     .where((eb) => eb.or([eb('template_key', 'is', null), eb('template_key', '<>', exceptTemplate)]))
     .execute();
   return rows.map((r) => (r.recipient_ref as string).slice('lead:'.length));
+}
+
+// ---- Owner tasks as people see them (the tasks API, the console's task list, the incident room) ----
+
+export interface TaskRecord {
+  id: string;
+  incidentId: string | null;
+  /** A drill's task (a rehearsal): labelled DRILL, its outcome never changes the lead. */
+  drill: boolean;
+  ownerId: string | null;
+  ownerName: string | null;
+  kind: string;
+  title: string;
+  script: string | null;
+  dueAt: number;
+  state: string;
+  outcome: string | null;
+  outcomeNote: string | null;
+  assignedReason: string | null;
+  createdAt: number;
+  doneAt: number | null;
+  lead: {
+    id: string;
+    firstName: string | null;
+    lastName: string | null;
+    company: string | null;
+    phone: string | null;
+    email: string | null;
+    /** For a drill's task, the drill's tier (the lead's own tier belongs to a real outage). */
+    tier: string | null;
+    tierRule: string | null;
+  };
+}
+
+export interface TaskFilter {
+  /** One task. */
+  id?: string | undefined;
+  /** An owner's user id, `unassigned`, or everyone (undefined). */
+  owner?: string | undefined;
+  /** open, done, cancelled; every state when undefined. */
+  state?: string | undefined;
+  incidentId?: string | undefined;
+  /** due: soonest due first; open_first: open (soonest due) then done; recently_done: latest done first. */
+  order: 'due' | 'open_first' | 'recently_done';
+  limit: number;
+}
+
+/** Tasks with their lead, owner and drill tier: the one query behind every task list. */
+export async function findTasks(ex: Executor, filter: TaskFilter): Promise<TaskRecord[]> {
+  let q = ex
+    .selectFrom('tasks')
+    .innerJoin('leads', 'leads.id', 'tasks.lead_id')
+    .leftJoin('users', 'users.id', 'tasks.owner_id')
+    .leftJoin('incidents', 'incidents.id', 'tasks.incident_id')
+    .leftJoin('drill_leads', (j) =>
+      j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
+    )
+    .select([
+      'tasks.id',
+      'tasks.incident_id',
+      'tasks.owner_id',
+      'users.name as owner_name',
+      'tasks.kind',
+      'tasks.title',
+      'tasks.script',
+      'tasks.due_at',
+      'tasks.state',
+      'tasks.outcome',
+      'tasks.outcome_note',
+      'tasks.assigned_reason',
+      'tasks.created_at',
+      'tasks.done_at',
+      'leads.id as lead_id',
+      'leads.first_name',
+      'leads.last_name',
+      'leads.company',
+      'leads.phone',
+      'leads.email',
+      'leads.tier',
+      'leads.tier_rule',
+      'incidents.drill',
+      'drill_leads.tier as drill_tier',
+      'drill_leads.rule as drill_rule',
+    ]);
+  if (filter.id !== undefined) q = q.where('tasks.id', '=', filter.id);
+  if (filter.owner === 'unassigned') q = q.where('tasks.owner_id', 'is', null);
+  else if (filter.owner !== undefined) q = q.where('tasks.owner_id', '=', filter.owner);
+  if (filter.state) q = q.where('tasks.state', '=', filter.state);
+  if (filter.incidentId) q = q.where('tasks.incident_id', '=', filter.incidentId);
+  if (filter.order === 'recently_done') q = q.orderBy('tasks.done_at', 'desc').orderBy('tasks.id');
+  else {
+    if (filter.order === 'open_first') q = q.orderBy(sql`case when tasks.state = 'open' then 0 else 1 end`);
+    q = q.orderBy('tasks.due_at').orderBy('tasks.id');
+  }
+  const rows = await q.limit(filter.limit).execute();
+  return rows.map((r) => {
+    const drill = r.drill !== null && fromDbBool(r.drill);
+    return {
+      id: r.id,
+      incidentId: r.incident_id,
+      drill,
+      ownerId: r.owner_id,
+      ownerName: r.owner_name,
+      kind: r.kind,
+      title: r.title,
+      script: r.script,
+      dueAt: Number(r.due_at),
+      state: r.state,
+      outcome: r.outcome,
+      outcomeNote: r.outcome_note,
+      assignedReason: r.assigned_reason,
+      createdAt: Number(r.created_at),
+      doneAt: r.done_at === null ? null : Number(r.done_at),
+      lead: {
+        id: r.lead_id,
+        firstName: r.first_name,
+        lastName: r.last_name,
+        company: r.company,
+        phone: r.phone,
+        email: r.email,
+        tier: drill ? r.drill_tier : r.tier,
+        tierRule: drill ? r.drill_rule : r.tier_rule,
+      },
+    };
+  });
+}
+
+/** How the console and the incident room name a task's lead: their name, else their email. */
+export function taskLeadLabel(lead: TaskRecord['lead']): string {
+  return [lead.firstName, lead.lastName].filter(Boolean).join(' ') || (lead.email ?? lead.id);
 }

@@ -7,7 +7,6 @@ import type { Clock } from '../../core/clock.js';
 import { DAY, toIso, toIsoOrNull } from '../../core/clock.js';
 import { AppError, conflict, errorMessage, forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { fromDbBool } from '../../db/codec.js';
 import type { Database, Executor } from '../../db/database.js';
 import type { JobQueue } from '../../db/jobs/job-queue.js';
 import { defineJob, type JobHandler } from '../../db/jobs/worker.js';
@@ -741,77 +740,14 @@ export class OutageService {
       owner = me;
     }
     if (actor.role === 'sales' && owner !== me) throw forbidden('own_tasks_only', 'Sales users see their own tasks (owner=me).');
-    let q = this.#d.db.kysely
-      .selectFrom('tasks')
-      .innerJoin('leads', 'leads.id', 'tasks.lead_id')
-      .leftJoin('incidents', 'incidents.id', 'tasks.incident_id')
-      // A drill's task shows the lead's drill tier (its real tier, if any, belongs to a real outage).
-      .leftJoin('drill_leads', (j) =>
-        j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
-      )
-      .select([
-        'tasks.id',
-        'tasks.incident_id',
-        'tasks.owner_id',
-        'tasks.kind',
-        'tasks.title',
-        'tasks.script',
-        'tasks.due_at',
-        'tasks.state',
-        'tasks.outcome',
-        'tasks.outcome_note',
-        'tasks.assigned_reason',
-        'tasks.created_at',
-        'tasks.done_at',
-        'leads.id as lead_id',
-        'leads.first_name',
-        'leads.last_name',
-        'leads.company',
-        'leads.phone',
-        'leads.email',
-        'leads.tier',
-        'leads.tier_rule',
-        'incidents.drill',
-        'drill_leads.tier as drill_tier',
-        'drill_leads.rule as drill_rule',
-      ]);
-    if (owner === 'unassigned') q = q.where('tasks.owner_id', 'is', null);
-    else if (owner !== 'all') q = q.where('tasks.owner_id', '=', owner);
-    if (filter.state && filter.state !== 'all') q = q.where('tasks.state', '=', filter.state);
-    if (filter.incident) q = q.where('tasks.incident_id', '=', filter.incident);
-    const rows = await q
-      .orderBy('tasks.due_at')
-      .orderBy('tasks.id')
-      .limit(filter.limit ?? 200)
-      .execute();
-    return rows.map((r) => {
-      const drill = r.drill !== null && fromDbBool(r.drill);
-      return {
-        id: r.id,
-        incident_id: r.incident_id,
-        drill,
-        lead: {
-          id: r.lead_id,
-          name: displayName(r),
-          company: r.company,
-          phone: r.phone,
-          email: r.email,
-          tier: drill ? r.drill_tier : r.tier,
-          tier_rule: drill ? r.drill_rule : r.tier_rule,
-        },
-        owner_id: r.owner_id,
-        kind: r.kind,
-        title: r.title,
-        script: r.script,
-        due_at: toIso(r.due_at),
-        state: r.state,
-        outcome: r.outcome,
-        outcome_note: r.outcome_note,
-        assigned_reason: r.assigned_reason,
-        created_at: toIso(r.created_at),
-        done_at: toIsoOrNull(r.done_at),
-      };
+    const records = await repo.findTasks(this.#d.db.kysely, {
+      owner: owner === 'all' ? undefined : owner,
+      state: filter.state === 'all' ? undefined : filter.state,
+      incidentId: filter.incident,
+      order: 'due',
+      limit: filter.limit ?? 200,
     });
+    return records.map(taskView);
   }
 
   /**
@@ -880,12 +816,38 @@ export class OutageService {
         });
       }
     });
-    const view = (await this.listTasks({ ...actor, role: 'admin' }, { owner: 'all', state: 'all', limit: 1_000_000 })).find(
-      (t) => t.id === taskId,
-    );
-    if (!view) throw notFound('task', taskId);
-    return view;
+    const [record] = await repo.findTasks(this.#d.db.kysely, { id: taskId, order: 'due', limit: 1 });
+    if (!record) throw notFound('task', taskId);
+    return taskView(record);
   }
+}
+
+function taskView(t: repo.TaskRecord): TaskView {
+  return {
+    id: t.id,
+    incident_id: t.incidentId,
+    drill: t.drill,
+    lead: {
+      id: t.lead.id,
+      name: displayName({ first_name: t.lead.firstName, last_name: t.lead.lastName, company: t.lead.company }),
+      company: t.lead.company,
+      phone: t.lead.phone,
+      email: t.lead.email,
+      tier: t.lead.tier,
+      tier_rule: t.lead.tierRule,
+    },
+    owner_id: t.ownerId,
+    kind: t.kind,
+    title: t.title,
+    script: t.script,
+    due_at: toIso(t.dueAt),
+    state: t.state,
+    outcome: t.outcome,
+    outcome_note: t.outcomeNote,
+    assigned_reason: t.assignedReason,
+    created_at: toIso(t.createdAt),
+    done_at: toIsoOrNull(t.doneAt),
+  };
 }
 
 function labelOfKind(kind: string): string {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { countByTier, countDrillTiers, findTasks, taskLeadLabel } from '../../crm/outage/outage.repo.js';
 import type { Executor } from '../../db/database.js';
 
 /** The room's roles besides the commander (who is `incidents.commander_id`). */
@@ -104,27 +105,12 @@ export async function deliveryCounts(
 }
 
 /**
- * The incident's tagged leads per tier: the leads' outage fields for a real incident, the drill's
- * own tiering (drill_leads) for a drill, which never writes the leads.
+ * The incident's leads per tier: the leads' outage tags for a real incident, the drill's own
+ * tiering for a drill (which never writes the leads).
  */
 export async function tierCounts(ex: Executor, incidentId: string): Promise<Record<string, number>> {
-  const [real, drill] = await Promise.all([
-    ex
-      .selectFrom('leads')
-      .select(['tier', sql<number>`count(*)`.as('n')])
-      .where('outage_incident_id', '=', incidentId)
-      .groupBy('tier')
-      .execute(),
-    ex
-      .selectFrom('drill_leads')
-      .select(['tier', sql<number>`count(*)`.as('n')])
-      .where('incident_id', '=', incidentId)
-      .groupBy('tier')
-      .execute(),
-  ]);
-  const counts: Record<string, number> = {};
-  for (const r of [...real, ...drill]) counts[r.tier ?? '-'] = (counts[r.tier ?? '-'] ?? 0) + Number(r.n);
-  return counts;
+  const [real, drill] = await Promise.all([countByTier(ex, incidentId), countDrillTiers(ex, incidentId)]);
+  return { A: real.A + drill.A, B: real.B + drill.B, C: real.C + drill.C };
 }
 
 export interface RoomTask {
@@ -146,36 +132,7 @@ export async function incidentTasks(
   limit: number,
 ): Promise<{ rows: RoomTask[]; open: number; done: number }> {
   const [rows, counts] = await Promise.all([
-    ex
-      .selectFrom('tasks')
-      .innerJoin('leads', 'leads.id', 'tasks.lead_id')
-      .leftJoin('users', 'users.id', 'tasks.owner_id')
-      // A drill's tier lives in drill_leads, not on the lead.
-      .leftJoin('drill_leads', (j) =>
-        j.onRef('drill_leads.incident_id', '=', 'tasks.incident_id').onRef('drill_leads.lead_id', '=', 'tasks.lead_id'),
-      )
-      .select([
-        'tasks.id',
-        'tasks.kind',
-        'tasks.title',
-        'tasks.state',
-        'tasks.outcome',
-        'tasks.due_at',
-        'tasks.done_at',
-        'users.name as owner_name',
-        'leads.id as lead_id',
-        'leads.first_name',
-        'leads.last_name',
-        'leads.email',
-        'leads.company',
-        sql<string | null>`coalesce(drill_leads.tier, leads.tier)`.as('tier'),
-      ])
-      .where('tasks.incident_id', '=', incidentId)
-      .orderBy(sql`case when tasks.state = 'open' then 0 else 1 end`)
-      .orderBy('tasks.due_at')
-      .orderBy('tasks.id')
-      .limit(limit)
-      .execute(),
+    findTasks(ex, { incidentId, order: 'open_first', limit }),
     ex
       .selectFrom('tasks')
       .select(['state', sql<number>`count(*)`.as('n')])
@@ -185,21 +142,16 @@ export async function incidentTasks(
   ]);
   const count = (state: string) => Number(counts.find((c) => c.state === state)?.n ?? 0);
   return {
-    rows: rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      title: r.title,
-      state: r.state,
-      outcome: r.outcome,
-      dueAt: Number(r.due_at),
-      doneAt: r.done_at === null ? null : Number(r.done_at),
-      ownerName: r.owner_name,
-      lead: {
-        id: r.lead_id,
-        name: [r.first_name, r.last_name].filter(Boolean).join(' ') || (r.email ?? r.lead_id),
-        company: r.company,
-        tier: r.tier,
-      },
+    rows: rows.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      title: t.title,
+      state: t.state,
+      outcome: t.outcome,
+      dueAt: t.dueAt,
+      doneAt: t.doneAt,
+      ownerName: t.ownerName,
+      lead: { id: t.lead.id, name: taskLeadLabel(t.lead), company: t.lead.company, tier: t.lead.tier },
     })),
     open: count('open'),
     done: count('done'),
