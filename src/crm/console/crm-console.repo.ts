@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import { findTasks, taskLeadLabel } from '../outage/outage.repo.js';
+import { findTasks, type TaskRecord, taskLeadLabel } from '../outage/outage.repo.js';
 import { PRIORITY_OF_TIER, type Tier } from '../outage/tiers.js';
 
 /** What the lead queue shows for one lead. */
@@ -195,21 +195,8 @@ export async function queue(
   }));
 }
 
-export interface TaskRow {
-  id: string;
-  kind: string;
-  title: string;
-  script: string | null;
-  dueAt: number;
-  state: string;
-  outcome: string | null;
-  assignedReason: string | null;
-  incidentId: string | null;
-  /** A drill's task (a rehearsal): labelled DRILL, its outcome never changes the lead. */
-  drill: boolean;
-  lead: { id: string; name: string; company: string | null; phone: string | null; email: string | null; tier: string | null };
-  ownerName: string | null;
-}
+/** A task as the console lists it: the shared task record, its lead with a display name. */
+export type TaskRow = Omit<TaskRecord, 'lead'> & { lead: TaskRecord['lead'] & { name: string } };
 
 /** Open tasks (soonest due first) and the latest done ones, for one owner or everyone. */
 export async function tasks(
@@ -222,25 +209,5 @@ export async function tasks(
     order: filter.state === 'open' ? 'due' : 'recently_done',
     limit: filter.limit,
   });
-  return records.map((t) => ({
-    id: t.id,
-    kind: t.kind,
-    title: t.title,
-    script: t.script,
-    dueAt: t.dueAt,
-    state: t.state,
-    outcome: t.outcome,
-    assignedReason: t.assignedReason,
-    incidentId: t.incidentId,
-    drill: t.drill,
-    lead: {
-      id: t.lead.id,
-      name: taskLeadLabel(t.lead),
-      company: t.lead.company,
-      phone: t.lead.phone,
-      email: t.lead.email,
-      tier: t.lead.tier,
-    },
-    ownerName: t.ownerName,
-  }));
+  return records.map((t) => ({ ...t, lead: { ...t.lead, name: taskLeadLabel(t.lead) } }));
 }
