@@ -21,6 +21,7 @@ export function jobHandlers(services: Services): JobHandler[] {
     ...services.sequences.jobHandlers(),
     ...services.privacy.jobHandlers(),
     ...services.reports.jobHandlers(),
+    ...services.credits.jobHandlers(),
     defineJob({
       kind: PURGE_SESSIONS,
       payload: z.object({}).passthrough(),
@@ -40,6 +41,7 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
     await services.detection.scheduleRecurring(trx);
     await services.playbook.scheduleRecurring(trx);
     await services.privacy.scheduleRecurring(trx);
+    await services.credits.scheduleRecurring(trx);
   });
 }
 

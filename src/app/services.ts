@@ -174,7 +174,7 @@ export function createServices(deps: Deps): Services {
       // A new snapshot rebuilds the mirror (the service is wired below).
       onSnapshot: (trx, id) => lateMirror.mirror?.onSnapshot(trx, id) ?? Promise.resolve(),
     }),
-    credits: new CreditService({ db, clock }),
+    credits: new CreditService({ db, clock, jobs, log: log.child({ role: 'credits' }) }),
     detection: new DetectionService({
       db,
       clock,

@@ -2,12 +2,14 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestContext, TEST_ACTOR, type TestContext } from '../../test/harness/context.js';
 import { describeEachDialect } from '../../test/harness/databases.js';
+import { scheduleRecurringJobs } from '../app/jobs.js';
 import { listAudit } from '../audit/audit.repo.js';
 import { DEMO_COMPONENTS } from '../cli/demo.js';
 import { main } from '../cli/main.js';
 import { HOUR, MINUTE } from '../core/clock.js';
 import { parseCsv } from '../crm/import/csv.js';
 import { seedDemoCredits } from './credits.demo.js';
+import { CLOSE_MONTH_JOB } from './credits.service.js';
 
 const POLICY = {
   target_percent: 99.9,
@@ -359,5 +361,69 @@ describeEachDialect('SLA credits in the demo', (dialect) => {
     await seedDemoCredits(c.services);
     expect(await c.services.credits.list({ month })).toEqual(list);
     expect((await c.services.incidents.list({ limit: 10 })).length).toBe(1);
+  });
+});
+
+describeEachDialect('SLA credits: the monthly close', (dialect) => {
+  let c: TestContext;
+  beforeAll(async () => {
+    c = await createTestContext(dialect);
+  }, 60_000);
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  // Nobody else computes in this suite: every credits.compute audit entry is the daily close (a system actor).
+  const closes = async () =>
+    (await listAudit(c.db.kysely, { action: 'credits.compute', limit: 100 })).filter((a) => a.actor.type === 'system');
+
+  test("nobody runs the computation: on the 1st the daily job proposes last month's credits; after the 7th it leaves them", async () => {
+    const cdn = (await c.services.components.create(TEST_ACTOR, { name: 'Showroom CDN', kind: 'cdn' })).id;
+    await c.services.credits.setPolicy(TEST_ACTOR, 'enterprise', POLICY);
+    const imported = await c.services.credits.importAccounts(
+      TEST_ACTOR,
+      'external_id,name,plan,monthly_fee,currency,components,regions\nNW-1,Northwind,enterprise,12000.00,USD,Showroom CDN,\n',
+    );
+    expect(imported.applied).toBe(true);
+    // Two hours down on 20 December.
+    c.clock.set(Date.UTC(2025, 11, 20, 9, 0));
+    const { incident } = await c.services.incidents.declare(TEST_ACTOR, {
+      name: 'CDN outage',
+      message: 'Product pages fail to load.',
+      components: [{ id: cdn, status: 'major_outage' }],
+    });
+    c.clock.advance(2 * HOUR);
+    await c.services.incidents.postUpdate(TEST_ACTOR, incident.id, { status: 'resolved', message: 'Resolved.' });
+    await scheduleRecurringJobs(c.services);
+    await c.worker.pump();
+    expect(await c.services.credits.list({ month: '2025-12' })).toEqual([]);
+
+    // Midnight UTC on 1 January: the daily run closes December.
+    c.clock.set(Date.UTC(2026, 0, 1, 0, 0, 1));
+    await c.worker.pump();
+    const december = await c.services.credits.list({ month: '2025-12' });
+    expect(december.map((e) => [e.accountExternalId, e.state, e.amountCents])).toEqual([['NW-1', 'proposed', 120_000]]);
+    expect(await closes()).toHaveLength(1);
+
+    // The next days recompute (late edits would revise it) without adding anything.
+    c.clock.set(Date.UTC(2026, 0, 2, 0, 0, 1));
+    await c.worker.pump();
+    expect(await c.services.credits.list({ month: '2025-12' })).toEqual(december);
+    expect(await closes()).toHaveLength(2);
+
+    // From the 8th on, the daily run leaves the month alone.
+    for (const day of [8, 9]) {
+      c.clock.set(Date.UTC(2026, 0, day, 0, 0, 1));
+      await c.worker.pump();
+    }
+    expect(await closes()).toHaveLength(2);
+    // It stays scheduled: one next run, tomorrow.
+    const next = await c.db.kysely
+      .selectFrom('jobs')
+      .select('run_at')
+      .where('kind', '=', CLOSE_MONTH_JOB)
+      .where('state', '=', 'queued')
+      .execute();
+    expect(next.map((j) => Number(j.run_at))).toEqual([Date.UTC(2026, 0, 10)]);
   });
 });

@@ -1,14 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Actor } from '../app/actor.js';
 import { can, rolesFor } from '../app/roles.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { Clock } from '../core/clock.js';
-import { toIso } from '../core/clock.js';
+import { DAY, toIso } from '../core/clock.js';
 import { CSV_BOM, csvRow } from '../core/csv.js';
 import { conflict, forbidden, notFound, unprocessable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { CsvSyntaxError, parseCsv } from '../crm/import/csv.js';
-import type { Database } from '../db/database.js';
+import type { Database, Executor } from '../db/database.js';
+import type { JobQueue } from '../db/jobs/job-queue.js';
+import { defineJob, type JobHandler } from '../db/jobs/worker.js';
 import { listComponents } from '../incidents/components.repo.js';
 import { checkAccountRows, type RowError } from './accounts.js';
 import {
@@ -21,6 +25,7 @@ import {
   formatPpm,
   type MonthWindow,
   measureAccount,
+  monthToClose,
   parseMonth,
   type SlaPolicy,
 } from './credits.js';
@@ -76,6 +81,9 @@ export const EXPORT_COLUMNS = [
   'approved_at',
 ] as const;
 
+export const CLOSE_MONTH_JOB = 'credits.close_month';
+const CLOSE_ACTOR: Actor = { type: 'system', id: null, name: 'Keepwarm monthly close', role: 'admin', ip: null };
+
 function monthOrThrow(text: string): MonthWindow {
   const window = parseMonth(text);
   if (!window)
@@ -106,7 +114,43 @@ function sameFigures(a: repo.CreditFigures, b: repo.Credit): boolean {
  * change is in the audit log, in the transaction that makes it.
  */
 export class CreditService {
-  constructor(private readonly deps: { db: Database; clock: Clock }) {}
+  constructor(private readonly deps: { db: Database; clock: Clock; jobs: JobQueue; log: Logger }) {}
+
+  // -- the monthly close ------------------------------------------------------------------------
+
+  jobHandlers(): JobHandler[] {
+    return [
+      defineJob({
+        kind: CLOSE_MONTH_JOB,
+        payload: z.object({}).passthrough(),
+        run: async () => {
+          await this.closeMonth();
+          await this.deps.db.tx((trx) => this.scheduleRecurring(trx));
+          return undefined;
+        },
+      }),
+    ];
+  }
+
+  /** Once a day (just after midnight UTC). */
+  scheduleRecurring(trx: Executor): Promise<void> {
+    return this.deps.jobs.scheduleRecurring(trx, CLOSE_MONTH_JOB, DAY);
+  }
+
+  /**
+   * The daily close: in the first days of a month, compute the month just ended so approvers find
+   * its credits without anyone running the computation; nothing when there is no account.
+   */
+  async closeMonth(): Promise<ComputeSummary | null> {
+    const month = monthToClose(this.deps.clock.now());
+    if (!month || (await repo.listAccountPlans(this.deps.db.kysely)).length === 0) return null;
+    const summary = await this.compute(CLOSE_ACTOR, month.month);
+    this.deps.log.info(
+      { month: summary.month, proposed: summary.proposed, revised: summary.revised, withdrawn: summary.withdrawn },
+      'credits: month closed',
+    );
+    return summary;
+  }
 
   // -- policies ---------------------------------------------------------------------------------
 

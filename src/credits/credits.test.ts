@@ -8,6 +8,7 @@ import {
   computeCredit,
   formatPpm,
   measureAccount,
+  monthToClose,
   type OutageSpan,
   parseMoney,
   parseMonth,
@@ -103,6 +104,13 @@ describe('months', () => {
     expect(parseMonth('2025-13')).toBeNull();
     expect(parseMonth('2025-6')).toBeNull();
     expect(previousMonth(Date.UTC(2026, 0, 15)).month).toBe('2025-12');
+  });
+
+  test('the monthly close computes the month just ended during its first 7 days, then nothing', () => {
+    expect(monthToClose(Date.UTC(2026, 0, 1, 0, 0))?.month).toBe('2025-12');
+    expect(monthToClose(Date.UTC(2026, 0, 7, 23, 59))?.month).toBe('2025-12');
+    expect(monthToClose(Date.UTC(2026, 0, 8, 0, 0))).toBeNull();
+    expect(monthToClose(Date.UTC(2026, 2, 3))?.month).toBe('2026-02');
   });
 });
 

@@ -198,6 +198,17 @@ export function previousMonth(at: number): MonthWindow {
   return monthOf(monthOf(at).start - 1);
 }
 
+/** For this many days after a month ends, the monthly close recomputes it (late edits to its incidents). */
+export const CLOSE_DAYS = 7;
+
+/**
+ * The month the daily close computes at `at`: the month just ended, during its first CLOSE_DAYS
+ * days after the end; otherwise none (its undecided credits stay as last computed).
+ */
+export function monthToClose(at: number): MonthWindow | null {
+  return new Date(at).getUTCDate() <= CLOSE_DAYS ? previousMonth(at) : null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Availability of one account
 
