@@ -1,5 +1,6 @@
-import { expect, test } from 'vitest';
-import { useTestContext } from '../../test/harness/context.js';
+import { connect } from 'node:net';
+import { describe, expect, test } from 'vitest';
+import { createTestContext, useTestContext } from '../../test/harness/context.js';
 import { describeEachDialect } from '../../test/harness/databases.js';
 import { buildApp } from './build-app.js';
 
@@ -120,4 +121,34 @@ describeEachDialect('HTTP edges: errors, limits, documentation, health', (dialec
     expect(metrics.body).toMatch(/keepwarm_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(metrics.body).toContain('keepwarm_process_cpu_seconds_total');
   });
+});
+
+describe('HTTP connections', () => {
+  test('a keep-alive connection idle for 6 s still answers its next request (Node would close it after 5 s)', async () => {
+    const c = await createTestContext('sqlite');
+    try {
+      await c.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = c.app.server.address() as { port: number };
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      let closed = false;
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+      });
+      socket.on('close', () => {
+        closed = true;
+      });
+      const answers = () => received.split('HTTP/1.1 200').length - 1;
+      const ask = () => socket.write('GET /healthz HTTP/1.1\r\nHost: keepwarm.test\r\nConnection: keep-alive\r\n\r\n');
+      ask();
+      await expect.poll(answers).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(closed).toBe(false);
+      ask();
+      await expect.poll(answers).toBe(2);
+      socket.destroy();
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
 });

@@ -58,6 +58,9 @@ import { Router } from './router.js';
 import { createServices, type Deps, type Services } from './services.js';
 import { registerSystemRoutes } from './system.routes.js';
 
+/** How long an idle keep-alive connection stays open (Fastify's own default). */
+export const KEEP_ALIVE_MS = 72_000;
+
 export interface KeepwarmApp {
   app: FastifyInstance;
   services: Services;
@@ -81,15 +84,20 @@ export async function buildApp(deps: Deps & { services?: Services; metrics?: Met
   });
   const app = Fastify({
     // The public status documents are answered ahead of the framework (the hot path of a surge).
-    serverFactory: (handler) =>
-      createServer((req, res) => {
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
         if (
           !statusDocuments.tryServe(req, res) &&
           !banner.tryServe(req, res) &&
           !tryServeStatusSite(services.statusSite, req, res)
         )
           handler(req, res);
-      }),
+      });
+      // Fastify sets its keep-alive timeout only on servers it creates. Node's own 5 s lets an idle
+      // connection be closed just as a client (a CLI polling a drill, a proxy) sends on it: reset.
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      return server;
+    },
     loggerInstance: services.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,

@@ -20,6 +20,9 @@ const MILESTONE_DONE: Record<Milestone, string> = {
   tier_a_task: 'first Tier A call task',
 };
 
+/** Failed polls in a row before `keepwarm drill` stops following the drill (about a minute when Keepwarm is down). */
+const POLL_PATIENCE = 30;
+
 /** Where the demo writes how to reach it (`{url, token}`, readable by its owner only). */
 export const DRILL_FILE = 'drill.json';
 
@@ -130,9 +133,19 @@ export function registerDrillCommand(
           );
         const seen = new Set<string>();
         const t0 = Date.now();
+        // The drill runs in Keepwarm whatever happens to this terminal's connection: a poll that
+        // fails (a reset connection, a busy server) is tried again, for up to POLL_PATIENCE polls in a row.
+        let failedPolls = 0;
         while (drill.state === 'running' || drill.state === 'restoring') {
           await new Promise((resolve) => setTimeout(resolve, 1000));
-          const polled = await call('GET', `${server}/api/v1/drills/${encodeURIComponent(drill.id)}`, token);
+          let polled: Awaited<ReturnType<typeof call>>;
+          try {
+            polled = await call('GET', `${server}/api/v1/drills/${encodeURIComponent(drill.id)}`, token);
+            failedPolls = 0;
+          } catch (err) {
+            if (++failedPolls >= POLL_PATIENCE) throw err;
+            continue;
+          }
           if (polled.status !== 200) continue;
           drill = polled.json as DrillView;
           if (o.json) continue;
