@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { startLocalMonitor } from '../../src/detection/probes/local.js';
 import { useTestContext } from '../harness/context.js';
 import { describeEachDialect } from '../harness/databases.js';
+import { freePort } from '../harness/ports.js';
 import { cleanEnv, REPO_ROOT } from '../harness/processes.js';
 
 /** Probe agents run in real time, and the server stamps their results with its clock: wall time. */
@@ -66,16 +67,6 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined | 
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, LOOPBACK, () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describeEachDialect('probes from two regions: regional scope, then global', (dialect) => {

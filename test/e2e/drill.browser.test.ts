@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -11,6 +10,7 @@ import type { DrillView } from '../../src/drills/drills.service.js';
 import { launchBrowser, signInThrough } from '../harness/browser.js';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from '../harness/databases.js';
 import { chromiumMissing, describeNeeding, postgresMissing } from '../harness/env.js';
+import { portFree } from '../harness/ports.js';
 import { cleanEnv, REPO_ROOT, waitForExit, waitForLine } from '../harness/processes.js';
 
 /**
@@ -48,15 +48,6 @@ function parseDemo(out: string, token: string): Demo {
     password: find(/^\s*Password\s+(\S+)/m, 'the password'),
     token,
   };
-}
-
-/** Is this loopback port free right now? */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 /**

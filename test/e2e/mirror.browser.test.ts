@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { launchBrowser } from '../harness/browser.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { DIALECTS } from '../harness/databases.js';
 import { chromiumMissing, describeNeeding, IN_CI, postgresMissing } from '../harness/env.js';
+import { freePort } from '../harness/ports.js';
 
 /**
  * The fallback mirror as a buyer meets it: Keepwarm builds and publishes the mirror to a folder,
@@ -39,14 +39,6 @@ const CATALOG = [
 ].join('\n');
 
 const BUYER = { company: 'Northwind Retail GmbH', name: 'Ada Buyer', email: 'ada@northwind.example' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {

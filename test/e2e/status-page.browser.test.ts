@@ -1,5 +1,4 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,19 +10,11 @@ import { createTestContext, type TestContext } from '../harness/context.js';
 import { DIALECTS } from '../harness/databases.js';
 import { chromiumMissing, describeNeeding, postgresMissing } from '../harness/env.js';
 import { type NginxServer, nginxMissing, startNginx } from '../harness/nginx.js';
+import { freePort } from '../harness/ports.js';
 
 const NAME = 'Product pages <failing> for EU buyers';
 const FIRST = 'We are investigating errors on product pages for buyers in Europe.';
 const SECOND = 'A bad CDN rule is being rolled back; cached pages keep being served.';
-
-/** A loopback port nothing listens on right now: the app listens there and publicUrl names it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Console errors and CSP violations a page reports (CSP violations are console errors in Chromium). */
 function watch(page: Page): string[] {

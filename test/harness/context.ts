@@ -98,3 +98,18 @@ export function useTestContext(dialect: Dialect, options: Parameters<typeof crea
     return ctx;
   };
 }
+
+/** A console session signed in through the API: the cookie and CSRF header a state-changing request needs. */
+export interface SessionHeaders extends Record<string, string> {
+  cookie: string;
+  'x-csrf-token': string;
+}
+
+export async function signInSession(c: TestContext, email: string, password: string): Promise<SessionHeaders> {
+  const login = await c.call('POST', '/api/v1/session', { body: { email, password } });
+  if (login.statusCode !== 200) throw new Error(`sign-in as ${email}: HTTP ${login.statusCode} ${login.body}`);
+  const raw = login.headers['set-cookie'];
+  const cookie = (Array.isArray(raw) ? raw : [raw]).find((v) => v?.startsWith('kw_session='));
+  if (!cookie) throw new Error(`sign-in as ${email}: no session cookie`);
+  return { cookie: cookie.split(';')[0] as string, 'x-csrf-token': login.json().csrf_token };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { TEST_ACTOR, type TestContext, useTestContext } from '../../../test/harness/context.js';
+import { signInSession, TEST_ACTOR, type TestContext, useTestContext } from '../../../test/harness/context.js';
 import { describeEachDialect } from '../../../test/harness/databases.js';
 import { type HttpStandin, startHttpStandin } from '../../../test/harness/http-standin.js';
 import { DAY, HOUR, MINUTE } from '../../core/clock.js';
@@ -11,13 +11,7 @@ import { upsertOwnerProfile } from '../owners.repo.js';
 const PASSWORD = 'correct horse battery';
 const WEBHOOK_SECRET = 'whsec-drill-test-0123456789abcdef';
 
-async function signIn(c: TestContext, email: string): Promise<Record<string, string>> {
-  const login = await c.call('POST', '/api/v1/session', { body: { email, password: PASSWORD } });
-  expect(login.statusCode).toBe(200);
-  const raw = login.headers['set-cookie'];
-  const cookie = (Array.isArray(raw) ? raw : [raw]).find((v) => v?.startsWith('kw_session=')) as string;
-  return { cookie: cookie.split(';')[0] as string, 'x-csrf-token': login.json().csrf_token };
-}
+const signIn = (c: TestContext, email: string) => signInSession(c, email, PASSWORD);
 
 /** Every column of every lead, in id order: a drill must leave all of it as it was. */
 async function allLeads(c: TestContext) {

@@ -1,5 +1,5 @@
 import { beforeAll, expect, test } from 'vitest';
-import { TEST_ACTOR, type TestContext, useTestContext } from '../../../test/harness/context.js';
+import { signInSession, TEST_ACTOR, type TestContext, useTestContext } from '../../../test/harness/context.js';
 import { describeEachDialect } from '../../../test/harness/databases.js';
 import { DAY, HOUR, MINUTE } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
@@ -70,13 +70,7 @@ async function insertIntent(
     .execute();
 }
 
-async function signIn(c: TestContext, email: string): Promise<Record<string, string>> {
-  const login = await c.call('POST', '/api/v1/session', { body: { email, password: PASSWORD } });
-  expect(login.statusCode).toBe(200);
-  const raw = login.headers['set-cookie'];
-  const cookie = (Array.isArray(raw) ? raw : [raw]).find((v) => v?.startsWith('kw_session=')) as string;
-  return { cookie: cookie.split(';')[0] as string, 'x-csrf-token': login.json().csrf_token };
-}
+const signIn = (c: TestContext, email: string) => signInSession(c, email, PASSWORD);
 
 describeEachDialect('crm outage engine: declaration, tasks, outcomes, recovery', (dialect) => {
   const ctx = useTestContext(dialect, {

@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeNeeding } from '../../../test/harness/env.js';
 import { findNginx, nginxMissing } from '../../../test/harness/nginx.js';
+import { freePort } from '../../../test/harness/ports.js';
 import { main } from '../../cli/main.js';
 
 type Io = NonNullable<Parameters<typeof main>[1]>;
@@ -19,14 +19,6 @@ type Io = NonNullable<Parameters<typeof main>[1]>;
  */
 
 type Mode = 'up' | 'fail' | 'hang';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const SDK_DIR = fileURLToPath(new URL('../../../web/sdk/', import.meta.url));
 let sdkCopy = '';

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, cp, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeNeeding } from '../../../test/harness/env.js';
 import { findNginx, type NginxServer, nginxMissing, startNginx } from '../../../test/harness/nginx.js';
+import { freePort } from '../../../test/harness/ports.js';
 import type { CatalogProduct, CatalogSnapshotFile } from '../../catalog/product.js';
 import { main } from '../../cli/main.js';
 import { MirrorBuilder, type MirrorManifest } from './builder.js';
@@ -77,14 +77,6 @@ function snapshot(id: string, shelfPrice: string): CatalogSnapshotFile {
       product('LGT-310', 'Track spotlight 35 W', ['lighting'], '109.00'),
     ],
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const SDK_DIR = fileURLToPath(new URL('../../../web/sdk/', import.meta.url));

@@ -1,7 +1,14 @@
 import { request } from 'node:http';
 import Fastify from 'fastify';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createTestContext, TEST_ACTOR, type TestContext, useTestContext } from '../../../test/harness/context.js';
+import {
+  createTestContext,
+  type SessionHeaders,
+  signInSession,
+  TEST_ACTOR,
+  type TestContext,
+  useTestContext,
+} from '../../../test/harness/context.js';
 import { describeEachDialect } from '../../../test/harness/databases.js';
 import { Bus } from '../../core/bus.js';
 import { fromDbJson } from '../../db/codec.js';
@@ -101,20 +108,14 @@ async function listen(c: TestContext): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
-async function signIn(c: TestContext, email: string): Promise<{ cookie: string; csrf: string }> {
-  const login = await c.call('POST', '/api/v1/session', { body: { email, password: PASSWORD } });
-  expect(login.statusCode).toBe(200);
-  const raw = login.headers['set-cookie'];
-  const cookie = (Array.isArray(raw) ? raw : [raw]).find((v) => v?.startsWith('kw_session=')) as string;
-  return { cookie: cookie.split(';')[0] as string, csrf: login.json().csrf_token };
-}
+const signIn = (c: TestContext, email: string) => signInSession(c, email, PASSWORD);
 
-function postForm(c: TestContext, url: string, session: { cookie: string; csrf: string }, form: Record<string, string>) {
+function postForm(c: TestContext, url: string, session: SessionHeaders, form: Record<string, string>) {
   return c.app.inject({
     method: 'POST',
     url,
     headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ ...form, _csrf: session.csrf }).toString(),
+    payload: new URLSearchParams({ ...form, _csrf: session['x-csrf-token'] }).toString(),
   });
 }
 
