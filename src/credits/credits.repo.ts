@@ -149,13 +149,8 @@ export async function incidentNames(ex: Executor, ids: readonly string[]): Promi
 // ---------------------------------------------------------------------------------------------
 // The ledger
 
-export interface Credit {
-  id: string;
-  accountId: string;
-  accountName: string;
-  accountExternalId: string | null;
-  month: string;
-  state: CreditState;
+/** What a computation decides for one account and month (stored on its ledger entry). */
+export interface CreditFigures {
   plan: string;
   currency: string;
   feeCents: number;
@@ -167,6 +162,16 @@ export interface Credit {
   thresholdCents: number;
   policy: SlaPolicy;
   incidents: Array<Measurement['incidents'][number] & { name?: string }>;
+}
+
+/** A ledger entry: the figures, the account and month, and the decision. */
+export interface Credit extends CreditFigures {
+  id: string;
+  accountId: string;
+  accountName: string;
+  accountExternalId: string | null;
+  month: string;
+  state: CreditState;
   computedAt: number;
   decidedAt: number | null;
   decidedBy: string | null;
@@ -232,20 +237,6 @@ export async function findCredit(ex: Executor, id: string, lock?: Database['dial
   if (lock === 'postgres') await sql`select id from credits where id = ${id} for update`.execute(ex);
   const row = await creditQuery(ex).where('credits.id', '=', id).executeTakeFirst();
   return row ? toCredit(row) : undefined;
-}
-
-export interface CreditFigures {
-  plan: string;
-  currency: string;
-  feeCents: number;
-  availabilityPpm: number;
-  downtimeMs: number;
-  creditBp: number;
-  capped: boolean;
-  amountCents: number;
-  thresholdCents: number;
-  policy: SlaPolicy;
-  incidents: Credit['incidents'];
 }
 
 function figuresRow(f: CreditFigures) {

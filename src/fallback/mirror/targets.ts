@@ -126,17 +126,7 @@ export class MirrorFolderTarget implements MirrorTarget {
 
   async publish(input: PublishInput): Promise<TargetReport> {
     const t0 = performance.now();
-    const report: TargetReport = {
-      target: this.name,
-      type: 'folder',
-      written: 0,
-      reused: 0,
-      deleted: 0,
-      bytes: 0,
-      verified: 0,
-      version: null,
-      durationMs: 0,
-    };
+    const report = emptyReport(this.name, 'folder');
     await mkdir(this.#store, { recursive: true, mode: 0o755 });
     const bundles = new Map<string, Array<[string, ManifestFile]>>();
     const loose: Array<[string, ManifestFile]> = [];
@@ -283,6 +273,11 @@ export class MirrorFolderTarget implements MirrorTarget {
   }
 }
 
+/** A publish's report before it has done anything. */
+function emptyReport(target: string, type: TargetReport['type']): TargetReport {
+  return { target, type, written: 0, reused: 0, deleted: 0, bytes: 0, verified: 0, version: null, durationMs: 0 };
+}
+
 /** Files uploaded at once. */
 const PARALLEL = 8;
 
@@ -340,17 +335,7 @@ export class MirrorS3Target implements MirrorTarget {
 
   async publish(input: PublishInput): Promise<TargetReport> {
     const t0 = performance.now();
-    const report: TargetReport = {
-      target: this.name,
-      type: 's3',
-      written: 0,
-      reused: 0,
-      deleted: 0,
-      bytes: 0,
-      verified: 0,
-      version: null,
-      durationMs: 0,
-    };
+    const report = emptyReport(this.name, 's3');
     const remote = await this.#remoteManifest();
     const changed: string[] = [];
     for (const [path, f] of Object.entries(input.manifest.files)) {
